@@ -124,6 +124,7 @@ class RatingSettings:
     rater: str = _f("", doc="rater name; empty means the operating-system user")
     store_path: str = _f("", doc="SQLite file for ratings; empty means <run>/ratings/ratings.sqlite")
     simulated_raters: int = _f(2, "positive", doc="simulated raters used when running headless")
+    seed: int = _f(11, "nonneg", doc="seed for choosing the items, the A/B order and the simulated raters")
 
 
 @dataclass
