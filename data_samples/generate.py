@@ -47,6 +47,7 @@ RATES = {
     "empty_reply": 0.03, "truncated_reply": 0.03,
     "spam": 0.03, "off_topic": 0.02, "non_english": 0.04,
     "contradiction": 0.08,   # the agent states an outdated spec value
+    "invented_successor": 0.02,  # the agent names a successor model that does not exist (not correctable)
 }
 MALFORMED_RATE = 0.015
 GENERAL_SHARE = 0.18         # tickets about orders, shipping and returns rather than a spec
@@ -316,6 +317,12 @@ class TicketMaker:
             facts_text = " and ".join(fact_phrase(rng, f, stated[f]) for f in fields)
             reply = f"The {p['name']} ({p['code']}) {facts_text}." if rng.random() < 0.85 else \
                 f"It {facts_text}."
+            if rng.random() < RATES["invented_successor"]:
+                invented = f"VX-{CATEGORIES[p['category']]}-{rng.randint(1000, 9999)}"
+                if all(invented != q["code"] for q in self.catalog):
+                    reply += f" It has since been replaced by the {invented}."
+                    gt["issues"].append("contradiction")
+                    gt["contradiction"] = {"field": "model code", "stated": invented, "catalog": None}
             rec["subject"] = f"Question about {subject}"
             if rng.random() < RATES["order"]:
                 msg += f" My order number is {self._pii('ORDER', order, 'message', gt)}."

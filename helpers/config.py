@@ -76,6 +76,10 @@ class DataSettings:
     val_fraction: float = _f(0.1, "fraction", doc="share of examples held out for validation")
     test_fraction: float = _f(0.1, "fraction", doc="share of examples held out for the final test")
     seed: int = _f(13, "nonneg", doc="seed for generation of phrasings and for the splits")
+    phrasings_per_fact: int = _f(3, "positive", doc="questions generated per catalog fact, each in another phrasing")
+    routing_per_intent: int = _f(40, "positive", doc="at most this many Bitext routing examples per intent")
+    min_chars: int = _f(8, "positive", doc="shorter customer messages or replies are removed as too short")
+    max_chars: int = _f(1200, "positive", doc="longer customer messages or replies are removed as too long")
 
 
 @dataclass
