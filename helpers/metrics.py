@@ -118,10 +118,18 @@ def routing_scores(true_intents: Sequence[str], predicted: Sequence[str],
 
 
 def macro_f1(true_intents: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> float:
-    """Macro F1 over ``labels`` (UNPARSED and unknown predictions count as wrong)."""
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(true_intents, predicted, labels=sorted(labels), average="macro", zero_division=0))
+    """Macro F1 over ``labels`` (UNPARSED and unknown predictions count as wrong); equals scikit-learn's
+    ``f1_score(average="macro", zero_division=0)`` but fast enough to call thousands of times in a bootstrap."""
+    index = {label: k for k, label in enumerate(sorted(labels))}
+    other = len(index)  # every prediction outside ``labels`` (e.g. UNPARSED)
+    t = np.fromiter((index.get(x, other) for x in true_intents), dtype=np.int64, count=len(true_intents))
+    p = np.fromiter((index.get(x, other) for x in predicted), dtype=np.int64, count=len(predicted))
+    tp = np.bincount(t[t == p], minlength=other + 1)[:other]
+    fp = np.bincount(p, minlength=other + 1)[:other] - tp
+    fn = np.bincount(t, minlength=other + 1)[:other] - tp
+    denominator = 2 * tp + fp + fn
+    f1 = np.divide(2 * tp, denominator, out=np.zeros(other), where=denominator > 0)
+    return float(f1.mean()) if other else 0.0
 
 
 __all__ = ["FactCheck", "RoutingScores", "UNPARSED", "check_facts", "macro_f1", "predicted_intents", "rouge_l",

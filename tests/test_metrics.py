@@ -104,3 +104,15 @@ def test_routing_scores_reject_empty_and_misaligned() -> None:
         routing_scores([], [])
     with pytest.raises(ValueError, match="1 predictions for 2 tickets"):
         routing_scores(["a", "b"], ["a"])
+
+
+def test_fast_macro_f1_equals_scikit_learn_on_random_cases() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    labels = ["a_x", "b_y", "c_z", "d_w"]
+    for _ in range(50):
+        truth = rng.choice(labels[:3], 25).tolist()  # d_w never occurs: its F1 is 0 in both
+        predicted = rng.choice(labels + [UNPARSED, "other"], 25).tolist()
+        expected = f1_score(truth, predicted, labels=labels, average="macro", zero_division=0)
+        assert macro_f1(truth, predicted, labels) == pytest.approx(expected)
