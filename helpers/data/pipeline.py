@@ -38,6 +38,10 @@ from .splits import SPLITS, assign_by_group, content_hash, leakage_report
 from .synthesis import catalog_examples, routing_example, ticket_example
 
 
+BITEXT_SAMPLE = Path(__file__).resolve().parents[2] / "data_samples" / "bitext" / "intents_sample.csv"
+"""The committed sample of Bitext intent utterances (the routing task's source by default)."""
+
+
 @dataclass
 class CurationResult:
     """Everything curation produced, also written to disk."""
@@ -198,7 +202,10 @@ def curate(source_dir: str | Path, out_dir: str | Path, settings: DataSettings, 
     """Curate a raw corpus (catalog.json + ticket exports) and Bitext intents into split training files."""
     started = time.perf_counter()
     source_dir, out_dir = Path(source_dir), Path(out_dir)
-    bitext = Path(bitext) if bitext else source_dir.parent / "bitext" / "intents_sample.csv"
+    bitext = Path(bitext) if bitext else BITEXT_SAMPLE
+    if not bitext.exists():
+        raise FileNotFoundError(f"{bitext}: Bitext intents CSV not found; pass bitext=<path to a CSV with "
+                                "utterance and intent columns>")
     out_dir.mkdir(parents=True, exist_ok=True)
     catalog = Catalog.load(source_dir / "catalog.json")
     shutil.copyfile(source_dir / "catalog.json", out_dir / "catalog.json")
