@@ -59,3 +59,32 @@ def write_candidates(path: Path, items: list[RatingItem]) -> Path:
                                  "answers": it.answers, "reference": it.reference, "product": it.product,
                                  "messages": it.messages}) + "\n")
     return path
+
+
+def seed_run_from_catalog(run_root: Path, catalog_path: Path, n: int = 24) -> list[dict]:
+    """A run folder with data/catalog.json and hand-made ratings/candidates.jsonl (no model needed).
+
+    The 'sft' answer states the catalog value; the 'base' answer a wrong one; every fourth item has
+    two wrong answers (both bad).
+    """
+    from helpers.catalog import Catalog, format_value
+
+    catalog = Catalog.load(catalog_path)
+    (run_root / "data").mkdir(parents=True, exist_ok=True)
+    (run_root / "ratings").mkdir(parents=True, exist_ok=True)
+    (run_root / "data" / "catalog.json").write_text(catalog_path.read_text(encoding="utf-8"), encoding="utf-8")
+    records = []
+    products = [p for p in catalog.products if isinstance(p.facts.get("warranty_years"), int)][:n]
+    for i, product in enumerate(products):
+        years = product.warranty_years
+        right = f"The {product.label} comes with a {format_value('warranty_years', years)} warranty."
+        wrong = f"The {product.label} comes with a {format_value('warranty_years', years + 3)} warranty."
+        worse = f"It has a {format_value('warranty_years', years + 5)} warranty."
+        records.append({"item_id": f"qa-{i:03d}", "prompt": f"How long is the warranty of the {product.code}?",
+                        "messages": [{"role": "user", "content": f"How long is the warranty of the {product.code}?"}],
+                        "product": product.code, "reference": right, "facts": {"warranty_years": years},
+                        "answers": {"base": wrong, "sft": worse if i % 4 == 3 else right}})
+    with open(run_root / "ratings" / "candidates.jsonl", "w", encoding="utf-8") as fh:
+        for record in records:
+            fh.write(json.dumps(record) + "\n")
+    return records

@@ -82,5 +82,8 @@ def test_source_summary_counts_wins():
 def test_summary_and_plot():
     summary = ag.agreement_summary(R1 + R2)
     assert summary["raters"] == ["r1", "r2"] and summary["alpha_accuracy"] is not None
+    text = ag.agreement_text(summary)
+    assert f"alpha, accuracy: {summary['alpha_accuracy']:.2f}" in text and "r1 vs r2" in text
+    assert "n/a - not measurable" in ag.agreement_text(ag.agreement_summary(R1))
     fig = ag.plot_score_distributions([r.__class__(**{**r.__dict__, "simulated": True}) for r in R1 + R2])
     assert isinstance(fig, Figure) and len(fig.axes) == 2 and "Simulated" in fig._suptitle.get_text()

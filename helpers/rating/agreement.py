@@ -191,6 +191,21 @@ def agreement_summary(ratings: Sequence[Rating]) -> dict[str, Any]:
     return out
 
 
+def agreement_text(summary: dict[str, Any]) -> str:
+    """The numbers of :func:`agreement_summary` as a few plain sentences."""
+    lines = [f"Raters: {', '.join(summary['raters']) or 'none yet'}"
+             + (" (simulated ratings, not human judgement)" if summary["simulated"] else "")]
+    for what in (*SCALES, "preference"):
+        value = summary[f"alpha_{what}"]
+        shown = "n/a" if value is None else f"{value:.2f}"
+        lines.append(f"Krippendorff's alpha, {what}: {shown} - {summary[f'alpha_{what}_reading']}")
+    for row in summary["kappa_accuracy"]:
+        shown = "n/a" if row["kappa"] is None else f"{row['kappa']:.2f}"
+        lines.append(f"Weighted kappa, accuracy, {row['rater_1']} vs {row['rater_2']}: {shown} - {row['reading']}")
+    lines.append(f"Position bias: {summary['position_bias']['reading']}")
+    return "\n".join(lines)
+
+
 def plot_score_distributions(ratings: Sequence[Rating]) -> Figure:
     """Bars of how often each model's answers got each score, for helpfulness and accuracy."""
     frame = scores_frame(ratings)

@@ -18,7 +18,8 @@ SOURCES = ("base", "sft")
 
 def select_examples(examples: Sequence[dict[str, Any]], n: int, seed: int = 0) -> list[dict[str, Any]]:
     """``n`` held-out product questions that name a product and its facts, in a seeded random order."""
-    usable = [ex for ex in examples if ex.get("task") == "product_qa" and (ex.get("meta") or {}).get("fields")]
+    usable = [ex for ex in examples if ex.get("task") == "product_qa"
+              and (ex.get("meta") or {}).get("fields") and ex["meta"].get("product")]
     random.Random(seed).shuffle(usable)
     return usable[:n]
 
@@ -40,10 +41,10 @@ def ensure_candidates(run: RunDir, settings: Settings, rebuild: bool = False) ->
     if path.exists() and not rebuild:
         return path
     test = run.require("data/test.jsonl", "01_data_curation")
-    adapter = run.require("train/adapter", "03_fine_tuning")
+    adapter = run.require("train/adapter", "03_qlora_training")
     examples = select_examples(read_jsonl(test), settings.rating.n_items, settings.rating.seed)
     if not examples:
-        raise ValueError(f"{test} has no product_qa examples with meta.fields to rate")
+        raise ValueError(f"{test} has no product_qa examples with meta.product and meta.fields to rate")
     from ..generation import generate_answers
     from ..models import load_from_settings
     from ..training import load_adapter

@@ -1,0 +1,48 @@
+"""Building the candidates file: which examples, which fields, and the run-directory contract."""
+from __future__ import annotations
+
+import pytest
+from rating_support import seed_run_from_catalog
+
+from helpers.config import load_settings
+from helpers.examples import SYSTEM_PROMPT
+from helpers.rating.candidates import build_candidates, ensure_candidates, select_examples
+from helpers.rating.items import load_items
+from helpers.runs import MissingInputError, open_run
+
+REPO_CATALOG = __import__("pathlib").Path(__file__).resolve().parent.parent / "data_samples/voltaris/catalog.json"
+
+
+def example(i: int, task: str = "product_qa", fields: dict | None = None, product: str | None = "VX-PS-4471"):
+    return {"id": f"qa-{i}", "task": task,
+            "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": f"Q{i}?"},
+                         {"role": "assistant", "content": f"A{i}."}],
+            "meta": {"product": product, "fields": {"wattage_w": 650} if fields is None else fields}}
+
+
+def test_select_examples_keeps_product_questions_with_facts():
+    pool = [example(0), example(1, task="routing"), example(2, fields={}), example(3, product=None), example(4)]
+    chosen = select_examples(pool, 10, seed=1)
+    assert sorted(ex["id"] for ex in chosen) == ["qa-0", "qa-4"]
+    assert select_examples(pool, 1, seed=1) == select_examples(pool, 1, seed=1)
+
+
+def test_build_candidates_aligns_answers_and_loads_as_items(tmp_path):
+    records = build_candidates([example(0), example(1)], {"base": ["b0", "b1"], "sft": ["s0", "s1"]})
+    assert records[1]["answers"] == {"base": "b1", "sft": "s1"} and records[1]["reference"] == "A1."
+    assert records[0]["messages"][0]["role"] == "system" and records[0]["prompt"] == "Q0?"
+    from helpers.runs import write_jsonl
+    items = load_items(write_jsonl(tmp_path / "c.jsonl", records))
+    assert items[0].prompt_messages()[-1] == {"role": "user", "content": "Q0?"}
+    with pytest.raises(ValueError, match="1 answers from 'sft' for 2 examples"):
+        build_candidates([example(0), example(1)], {"sft": ["s0"]})
+
+
+def test_ensure_candidates_reuses_the_file_and_names_missing_inputs(tmp_path):
+    settings = load_settings("ci")
+    run = open_run("t", tmp_path)
+    with pytest.raises(MissingInputError, match="01_data_curation"):
+        ensure_candidates(run, settings)
+    seed_run_from_catalog(run.root, REPO_CATALOG, n=5)
+    before = (run.ratings / "candidates.jsonl").read_text()
+    assert ensure_candidates(run, settings).read_text() == before  # no model is loaded
