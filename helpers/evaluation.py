@@ -277,6 +277,25 @@ def ratings_summary(run: RunDir, settings: Settings) -> pd.DataFrame | None:
     return summary
 
 
+def goals(models: dict[str, dict[str, Any]], model: str = "sft", min_gain: float = 0.30,
+          min_f1: float = 0.80) -> pd.DataFrame:
+    """The course's targets for the fine-tuned model against the base, each with whether it is met."""
+    tuned, base = models.get(model, {}), models.get("base", {})
+    if not tuned or not base:
+        raise ValueError(f"goals need metrics of both 'base' and '{model}'; have {', '.join(models) or 'none'}")
+    gain = tuned.get("factual_accuracy", 0) - base.get("factual_accuracy", 0)
+    rows = [(f"factual accuracy gain >= {min_gain:.2f}", f"{gain:+.3f}", gain >= min_gain - 1e-9),
+            ("accuracy intervals do not overlap", f"{base.get('factual_accuracy_ci')} vs {tuned.get('factual_accuracy_ci')}",
+             bool(base.get("factual_accuracy_ci") and tuned.get("factual_accuracy_ci"))
+             and tuned["factual_accuracy_ci"][0] > base["factual_accuracy_ci"][1]),
+            ("hallucination rate lower than base",
+             f"{tuned.get('hallucination_rate', float('nan')):.3f} vs {base.get('hallucination_rate', float('nan')):.3f}",
+             tuned.get("hallucination_rate", 1) < base.get("hallucination_rate", 0)),
+            (f"routing macro F1 >= {min_f1:.2f}", f"{tuned.get('intent_macro_f1', float('nan')):.3f}",
+             tuned.get("intent_macro_f1", 0) >= min_f1)]
+    return pd.DataFrame(rows, columns=["goal", "value", "met"]).set_index("goal")
+
+
 # ---------------------------------------------------------------- the whole evaluation
 @dataclass
 class Evaluation:
@@ -391,6 +410,6 @@ def baseline_report(run: RunDir, settings: Settings, progress: bool = True,
 
 
 __all__ = ["Evaluation", "HEADLINE", "MODELS", "PROMPTED_SYSTEM", "available_models", "baseline_report",
-           "breakdown", "compare_models", "comparison_pairs", "evaluate_run", "few_shot", "generate_records",
+           "breakdown", "compare_models", "comparison_pairs", "evaluate_run", "few_shot", "goals", "generate_records",
            "generation_records", "headline", "intent_labels", "load_catalog", "metric_intervals", "model_generator",
            "ratings_summary", "score_records", "select_examples", "summarise", "worst_answers", "write_evaluation"]

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import pytest
 
 from helpers.config import load_settings
-from helpers.evaluation import (PROMPTED_SYSTEM, available_models, baseline_report, evaluate_run, few_shot,
+from helpers.evaluation import (PROMPTED_SYSTEM, available_models, baseline_report, evaluate_run, few_shot, goals,
                                 intent_labels, select_examples, worst_answers)
 from helpers.examples import ROUTING_INSTRUCTION, SYSTEM_PROMPT, routing_answer
 from helpers.runs import RunDir, open_run, read_jsonl, write_json, write_jsonl
@@ -143,6 +143,14 @@ def test_evaluate_run_writes_every_output_with_known_numbers(tmp_path: Path, set
     assert set(breakdown["intent"]) == set(INTENTS)
     for name in ("eval_metrics", "eval_categories", "eval_confusion_dpo"):
         assert (run.plots / f"{name}.png").stat().st_size > 5000
+
+
+def test_goals_table(tmp_path: Path, settings: Any) -> None:
+    models = evaluate_run(make_run(tmp_path), settings, models=["base", "prompted", "sft"], generate=scripted).models
+    assert goals(models).met.all()
+    assert goals(models, model="prompted").met.tolist() == [False, True, True, False]  # +25 points, F1 0.70
+    with pytest.raises(ValueError, match="'dpo'"):
+        goals(models, model="dpo")
 
 
 def test_rerun_gives_the_same_numbers(tmp_path: Path, settings: Any) -> None:
