@@ -107,8 +107,8 @@ def test_token_lengths_use_the_chat_template() -> None:
             text = "".join(f"<{m['role']}>{m['content']}</>" for m in messages)
             return text + ("<assistant>" if add_generation_prompt else "")
 
-        def __call__(self, text: str, add_special_tokens: bool) -> dict:
-            return {"input_ids": [ord(c) for c in text]}
+        def __call__(self, texts: list[str], add_special_tokens: bool) -> dict:
+            return {"input_ids": [[ord(c) for c in text] for text in texts]}
 
     ex = {"id": "x", "messages": [{"role": "system", "content": "S"}, {"role": "user", "content": "Q"},
                                   {"role": "assistant", "content": "A"}]}

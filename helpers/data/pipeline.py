@@ -42,6 +42,14 @@ BITEXT_SAMPLE = Path(__file__).resolve().parents[2] / "data_samples" / "bitext" 
 """The committed sample of Bitext intent utterances (the routing task's source by default)."""
 
 
+def resolve_path(path: str | Path) -> Path:
+    """A data path as given, or, when it does not exist from here, relative to the notebooks folder."""
+    path = Path(path)
+    if path.exists() or path.is_absolute():
+        return path
+    return (BITEXT_SAMPLE.parents[2] / "notebooks" / path).resolve()
+
+
 @dataclass
 class CurationResult:
     """Everything curation produced, also written to disk."""
@@ -190,10 +198,10 @@ def _split(examples: list[dict], roles: dict[str, str], settings: DataSettings, 
 
 
 def token_lengths(tokenizer: Any, examples: list[dict]) -> list[int]:
-    """Tokens per example after the chat template (system, user and assistant turns)."""
-    from ..chat_format import encode_example
-
-    return [len(encode_example(tokenizer, ex, 10**6)["input_ids"]) for ex in examples]
+    """Tokens per example after the chat template (system, user and assistant turns), tokenized in one batch."""
+    texts = [tokenizer.apply_chat_template(ex["messages"], tokenize=False, add_generation_prompt=False)
+             for ex in examples]
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
 
 
 def curate(source_dir: str | Path, out_dir: str | Path, settings: DataSettings, tokenizer: Any = None,
@@ -201,8 +209,8 @@ def curate(source_dir: str | Path, out_dir: str | Path, settings: DataSettings, 
            plots_dir: str | Path | None = None, name: str = "") -> CurationResult:
     """Curate a raw corpus (catalog.json + ticket exports) and Bitext intents into split training files."""
     started = time.perf_counter()
-    source_dir, out_dir = Path(source_dir), Path(out_dir)
-    bitext = Path(bitext) if bitext else BITEXT_SAMPLE
+    source_dir, out_dir = resolve_path(source_dir), Path(out_dir)
+    bitext = resolve_path(bitext) if bitext else BITEXT_SAMPLE
     if not bitext.exists():
         raise FileNotFoundError(f"{bitext}: Bitext intents CSV not found; pass bitext=<path to a CSV with "
                                 "utterance and intent columns>")
