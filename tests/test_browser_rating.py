@@ -80,10 +80,11 @@ def lab(tmp_path):
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws"), "PYTHONPATH": str(REPO)}
     jupyter = Path(sys.executable).parent / "jupyter"
     log = open(tmp_path / "lab.log", "w")
-    proc = subprocess.Popen([str(jupyter), "lab", "--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
-                             f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
-                             "--ServerApp.ip=127.0.0.1", *(["--allow-root"] if os.geteuid() == 0 else [])], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    command = [str(jupyter), "lab", "--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
+               f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}", "--ServerApp.ip=127.0.0.1"]
+    if os.geteuid() == 0:  # containers and CI often run as root
+        command.append("--allow-root")
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_for_server(port, proc)
         yield {"url": f"http://127.0.0.1:{port}/lab/tree/rate.ipynb?token={TOKEN}", "db": db}

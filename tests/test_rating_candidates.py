@@ -46,3 +46,23 @@ def test_ensure_candidates_reuses_the_file_and_names_missing_inputs(tmp_path):
     seed_run_from_catalog(run.root, REPO_CATALOG, n=5)
     before = (run.ratings / "candidates.jsonl").read_text()
     assert ensure_candidates(run, settings).read_text() == before  # no model is loaded
+
+
+@pytest.mark.slow
+def test_ensure_candidates_generates_with_the_real_model(tmp_path):
+    """Base answers, then the same model with an (untrained) LoRA adapter from train/adapter."""
+    from peft import LoraConfig, get_peft_model
+
+    from helpers.models import load_model
+    from helpers.runs import read_jsonl, write_jsonl
+
+    settings = load_settings("ci", {"rating": {"n_items": 2}, "eval": {"max_new_tokens": 8},
+                                    "model": {"quantize_4bit": False}})
+    run = open_run("t", tmp_path)
+    write_jsonl(run.data / "test.jsonl", [example(0), example(1, task="routing"), example(2)])
+    peft_model = get_peft_model(load_model(settings.model.base_model), LoraConfig(r=4, target_modules=["q_proj"]))
+    peft_model.save_pretrained(run.train / "adapter")
+    records = read_jsonl(ensure_candidates(run, settings))
+    assert [r["item_id"] for r in sorted(records, key=lambda r: r["item_id"])] == ["qa-0", "qa-2"]
+    assert all(set(r["answers"]) == {"base", "sft"} and all(r["answers"].values()) for r in records)
+    assert len(load_items(run.ratings / "candidates.jsonl")) == 2

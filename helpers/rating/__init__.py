@@ -28,6 +28,20 @@ def rater_name(settings: Settings) -> str:
     return settings.rating.rater.strip() or getpass.getuser()
 
 
+def items_to_rate(path: str | Path, candidates: str | Path, pair: tuple[str, str] | None = None) -> list[RatingItem]:
+    """The items already registered in the store (a workshop's shared set), else ``candidates`` comparing ``pair``.
+
+    In a shared store everyone rates the same answers, so agreement compares like with like.
+    """
+    path = Path(path)
+    if path.exists():
+        with RatingStore(path, "reader") as store:
+            stored = store.items()
+        if stored:
+            return stored
+    return load_items(candidates, pair)
+
+
 def read_ratings(path: str | Path) -> tuple[list[RatingItem], list[Rating]]:
     """(items, every rater's ratings) of a ratings database, read-only use (for notebooks 05 and 06)."""
     path = Path(path)
@@ -37,5 +51,5 @@ def read_ratings(path: str | Path) -> tuple[list[RatingItem], list[Rating]]:
         return store.items(), store.ratings()
 
 
-__all__ = ["JOURNAL_MODE", "Rating", "RatingItem", "RatingStore", "load_items", "rater_name", "read_ratings",
-           "shown_order", "store_path"]
+__all__ = ["JOURNAL_MODE", "Rating", "RatingItem", "RatingStore", "items_to_rate", "load_items", "rater_name",
+           "read_ratings", "shown_order", "store_path"]
