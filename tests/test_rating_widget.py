@@ -42,6 +42,15 @@ def test_keys_score_choose_and_move(app):
     assert app.store.get("qa-001").choice == "tie"
 
 
+def test_keys_move_the_highlighted_scale(app):
+    assert app.active == "help_a" and app.scales["help_a"].description.startswith("▶")
+    app.keys.value = "jj3"  # down twice: helpfulness of B
+    app.keys.value = "kk1"  # now on accuracy B, up twice: accuracy A
+    row = app.store.get("qa-000")
+    assert (row.help_a, row.acc_a, row.help_b, row.acc_b) == (None, 1, 3, None)
+    assert app.active == "help_b" and app.scales["help_b"].description.startswith("▶")
+
+
 def test_choosing_after_skipping_clears_the_skip(app):
     app.skip()
     app.back()

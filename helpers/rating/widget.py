@@ -8,7 +8,7 @@ shown literally and never runs.
 Keyboard: click into the grey "keys" box once, then type (JupyterLab's own shortcuts do not fire
 while a text box has focus):
 ``1``-``5`` score the highlighted scale (then the highlight moves on: helpfulness A, accuracy A,
-helpfulness B, accuracy B) · ``a`` A is better · ``b`` B is better · ``t`` tie · ``x`` both bad ·
+helpfulness B, accuracy B; ``j`` / ``k`` move the highlight down / up) · ``a`` A is better · ``b`` B is better · ``t`` tie · ``x`` both bad ·
 ``n`` next · ``p`` previous · ``s`` skip.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ SCALE_LABELS = {"help_a": "Helpfulness", "acc_a": "Accuracy", "help_b": "Helpful
 CHOICE_LABELS = {"A": "A is better", "B": "B is better", "tie": "Tie", "both_bad": "Both bad"}
 CHOICE_KEYS = {"a": "A", "b": "B", "t": "tie", "x": "both_bad"}
 NAV_KEYS = {"n": "next", "p": "back", "s": "skip"}
-KEY_HELP = "keys: 1-5 score · a / b / t / x choose · n next · p back · s skip"
+KEY_HELP = "keys: 1-5 score the ▶ scale · j / k move ▶ · a / b / t / x choose · n next · p back · s skip"
 
 
 def _text(text: str, css: str = "") -> str:
@@ -202,6 +202,10 @@ class RatingApp:
         key = key.lower()
         if len(key) == 1 and key in "12345":
             self.score(self.active, int(key))
+        elif key in ("j", "k"):
+            step = 1 if key == "j" else -1
+            self.active = SCORE_FIELDS[(SCORE_FIELDS.index(self.active) + step) % len(SCORE_FIELDS)]
+            self._render()
         elif key in CHOICE_KEYS:
             self.choose(CHOICE_KEYS[key])
         elif key in NAV_KEYS:
