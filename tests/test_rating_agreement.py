@@ -61,6 +61,8 @@ def test_plain_readings(value, measure, words):
 def test_lowest_agreement_lists_split_items_first():
     low = ag.lowest_agreement(R1 + R2, n=3)
     assert set(low.item_id[:2]) == {"i3", "i5"} and low.preference_split.iloc[0] == 0.5
+    twin = [r.__class__(**{**r.__dict__, "rater": "twin"}) for r in R1]
+    assert ag.lowest_agreement(R1 + twin).empty  # perfect agreement: nothing to discuss
 
 
 def test_position_bias_and_rater_stats():

@@ -108,16 +108,16 @@ def pairwise_kappas(ratings: Sequence[Rating], what: str = "accuracy") -> pd.Dat
 
 
 def lowest_agreement(ratings: Sequence[Rating], items: Sequence[RatingItem] = (), n: int = 5) -> pd.DataFrame:
-    """The items raters agreed on least: split preferences first, then the widest score spread."""
+    """The least agreed items: split preferences first, then the widest score spread (full agreement left out)."""
     prompts = {it.item_id: it.prompt for it in items}
     frame = scores_frame(ratings)
     rows = []
     for item_id, group in frame.groupby("item_id"):
         votes = Counter(r.preferred for r in finished(ratings) if r.item_id == item_id)
         n_raters = sum(votes.values())
-        if n_raters < 2:
-            continue
         spread = group.groupby("source")[list(SCALES)].agg(lambda s: s.max() - s.min()).to_numpy().mean()
+        if n_raters < 2 or (len(votes) == 1 and spread == 0):
+            continue
         rows.append({"item_id": item_id, "raters": n_raters,
                      "preference_split": 1 - votes.most_common(1)[0][1] / n_raters,
                      "score_spread": float(spread), "votes": dict(votes), "prompt": prompts.get(item_id, "")})
