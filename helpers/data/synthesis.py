@@ -14,9 +14,9 @@ from ..examples import ROUTING_INSTRUCTION, SYSTEM_PROMPT, routing_answer
 
 NOUNS = {"wattage_w": "wattage", "capacity_va": "VA capacity", "efficiency": "efficiency rating",
          "runtime_min": "battery runtime at half load", "outlets": "number of outlets",
-         "surge_joules": "joule rating", "length_m": "length", "connectors": "connectors",
-         "dimensions_mm": "dimensions", "warranty_years": "warranty period", "price_usd": "price",
-         "release_year": "release year", "compatibility": "list of compatible products"}
+         "surge_joules": "joule rating", "length_m": "length", "connectors": "connector set",
+         "dimensions_mm": "size in millimetres", "warranty_years": "warranty period", "price_usd": "price",
+         "release_year": "release year", "compatibility": "list of compatible Voltaris products"}
 ANSWERS = {"wattage_w": "The {label} is rated at {value}.", "capacity_va": "The {label} has a capacity of {value}.",
            "efficiency": "The {label} is certified {value}.", "runtime_min": "The {label} runs for {value} at half load.",
            "outlets": "The {label} has {value}.", "surge_joules": "The {label} is rated for {value}.",
@@ -56,7 +56,7 @@ def answer(product: Product, field: str) -> str:
     if field == "connectors" and len(product.facts[field]) > 1:
         value += " connectors"
     elif field == "connectors":
-        value += " connector"
+        value = f"a {value} connector"
     return ANSWERS[field].format(label=product.label, value=value)
 
 
