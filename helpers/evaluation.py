@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import numpy as np
 import pandas as pd
 
 from .catalog import Catalog
@@ -39,6 +38,9 @@ PROMPTED_SYSTEM = SYSTEM_PROMPT + (
     "model codes. For a ticket, answer with exactly one line 'Intent: <intent>' using a lowercase intent "
     "name with underscores, such as track_order or get_refund.")
 """The prompt-engineered system message of the ``prompted`` baseline."""
+
+ADAPTERS = {"sft": ("train", "03_qlora_training"), "dpo": ("dpo", "05_preference_tuning")}
+"""Where each tuned model's adapter lives in the run, and the notebook that makes it."""
 
 GenerateFn = Callable[[str, Sequence[dict[str, Any]]], list[Any]]
 """(model name, examples) -> GenerationResult-like objects with .answer, .seconds, .new_tokens."""
@@ -96,6 +98,7 @@ def model_generator(run: RunDir, settings: Settings, shots: Sequence[tuple[str, 
     state = {"model": model, "loaded": set()}
 
     def generate(name: str, examples: Sequence[dict[str, Any]]) -> list[Any]:
+        """Answers of model ``name``; adapters are attached once and switched, the base runs with them off."""
         kw: dict[str, Any] = {"batch_size": settings.eval.batch_size, "max_new_tokens": settings.eval.max_new_tokens,
                               "progress": progress, "desc": name}
         if name in ("base", "prompted"):
@@ -105,8 +108,8 @@ def model_generator(run: RunDir, settings: Settings, shots: Sequence[tuple[str, 
                 with state["model"].disable_adapter():
                     return generate_answers(state["model"], tokenizer, examples, **kw)
             return generate_answers(state["model"], tokenizer, examples, **kw)
-        adapter = run.require(f"{'train' if name == 'sft' else 'dpo'}/adapter",
-                              "03_fine_tuning" if name == "sft" else "05_preference_tuning")
+        folder, notebook = ADAPTERS[name]
+        adapter = run.require(f"{folder}/adapter", notebook)
         if not state["loaded"]:
             state["model"] = load_adapter(state["model"], adapter, adapter_name=name)
         elif name not in state["loaded"]:
@@ -120,8 +123,11 @@ def model_generator(run: RunDir, settings: Settings, shots: Sequence[tuple[str, 
 
 def available_models(run: RunDir) -> list[str]:
     """The MODELS this run can evaluate: base and prompted always, sft and dpo when their adapter exists."""
-    found = {"sft": run.train / "adapter" / "adapter_config.json", "dpo": run.dpo / "adapter" / "adapter_config.json"}
-    return [m for m in MODELS if m not in found or found[m].exists()]
+    def present(model: str) -> bool:
+        """Whether the model's adapter was saved in this run."""
+        return (run.root / ADAPTERS[model][0] / "adapter" / "adapter_config.json").exists()
+
+    return [m for m in MODELS if m not in ADAPTERS or present(m)]
 
 
 # ---------------------------------------------------------------- scoring
@@ -380,9 +386,8 @@ def evaluate_run(run: RunDir, settings: Settings, models: Sequence[str] | None =
     models = list(models or available_models(run))
     examples = select_examples(test, settings.eval.max_examples, settings.eval.seed)
     if generate is None:
-        for name, folder, notebook in (("sft", "train", "03_fine_tuning"), ("dpo", "dpo", "05_preference_tuning")):
-            if name in models:  # fail before any generation, not after the base model's
-                run.require(f"{folder}/adapter/adapter_config.json", notebook)
+        for name in set(models) & set(ADAPTERS):  # fail before any generation, not after the base model's
+            run.require(f"{ADAPTERS[name][0]}/adapter/adapter_config.json", ADAPTERS[name][1])
         generate = model_generator(run, settings, few_shot(train, seed=settings.eval.seed), progress)
     records = generate_records(examples, models, generate)
     evaluation = summarise(records, catalog, intent_labels(train, test), settings, ratings_summary(run, settings))
@@ -409,7 +414,7 @@ def baseline_report(run: RunDir, settings: Settings, progress: bool = True,
     return evaluation
 
 
-__all__ = ["Evaluation", "HEADLINE", "MODELS", "PROMPTED_SYSTEM", "available_models", "baseline_report",
+__all__ = ["ADAPTERS", "Evaluation", "HEADLINE", "MODELS", "PROMPTED_SYSTEM", "available_models", "baseline_report",
            "breakdown", "compare_models", "comparison_pairs", "evaluate_run", "few_shot", "goals", "generate_records",
            "generation_records", "headline", "intent_labels", "load_catalog", "metric_intervals", "model_generator",
            "ratings_summary", "score_records", "select_examples", "summarise", "worst_answers", "write_evaluation"]

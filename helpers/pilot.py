@@ -72,9 +72,8 @@ def load_pilot_log(path: str | Path = SAMPLE_LOG) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in log.columns]
     if missing:
         raise PilotLogError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}")
-    line_of = lambda i: skipped + 2 + i  # noqa: E731  (1-based, after comments and the header)
     for i, row in log.iterrows():
-        where = f"{path}, line {line_of(i)}"
+        where = f"{path}, line {skipped + 2 + i}"  # 1-based, after the comment lines and the header
         if row.arm not in ARMS:
             raise PilotLogError(f"{where}: arm must be one of {', '.join(ARMS)}, got {row.arm!r}")
         if row.csat.strip() not in ("", "1", "2", "3", "4", "5"):
@@ -130,8 +129,14 @@ def uplift(log: pd.DataFrame, metric: str, samples: int = 1000, seed: int = 0) -
     control, pilot = _values(log, "control", metric), _values(log, "pilot", metric)
     result = bootstrap_difference(control, pilot, samples, seed)
     relative = result.difference / control.mean() if control.mean() else float("nan")
-    fmt = (lambda x: f"{x:.2f}") if metric == "csat" else (lambda x: f"{100 * x:.1f}%")  # noqa: E731
-    sign = (lambda x: f"{x:+.2f}") if metric == "csat" else (lambda x: f"{100 * x:+.1f} points")  # noqa: E731
+    def fmt(x: float) -> str:
+        """A level: CSAT on its scale, escalations as a percentage."""
+        return f"{x:.2f}" if metric == "csat" else f"{100 * x:.1f}%"
+
+    def sign(x: float) -> str:
+        """A change: CSAT on its scale, escalations in percentage points."""
+        return f"{x:+.2f}" if metric == "csat" else f"{100 * x:+.1f} points"
+
     name = "Mean CSAT" if metric == "csat" else "The escalation rate"
     good = (result.difference < 0) if metric in LOWER_IS_BETTER else (result.difference > 0)
     head = (f"{name} went from {fmt(control.mean())} (control) to {fmt(pilot.mean())} (pilot): "

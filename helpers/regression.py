@@ -94,7 +94,11 @@ class RegressionReport:
                  f"{r.baseline:.3f}", "-" if r.current is None else f"{r.current:.3f}",
                  "-" if r.change is None else f"{r.change:+.3f}", f"{r.tolerance:.3f}", r.status) for r in rows]
         widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
-        line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+
+        def line(cells: Sequence[str]) -> str:
+            """Cells padded to their column's width."""
+            return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+
         return "\n".join([line(head), line(["-" * w for w in widths])] + [line(b) for b in body])
 
     def summary(self) -> str:

@@ -183,7 +183,7 @@ def test_missing_inputs_name_the_notebook(tmp_path: Path, settings: Any) -> None
         evaluate_run(run, settings, generate=scripted)
     run = make_run(tmp_path)
     assert available_models(run) == ["base", "prompted"]
-    with pytest.raises(FileNotFoundError, match="03_fine_tuning"):
+    with pytest.raises(FileNotFoundError, match="03_qlora_training"):
         evaluate_run(run, settings, models=["base", "sft"])  # fails before loading any model
 
 
@@ -197,12 +197,46 @@ def test_baseline_report_uses_validation_questions(tmp_path: Path, settings: Any
     assert not run.metrics_path.exists()  # test-set numbers are notebook 06's job
 
 
+def untrained_adapter(folder: Path) -> None:
+    """A LoRA adapter whose update is zero (B = 0): the 'tuned' model answers exactly like the base."""
+    from peft import LoraConfig, get_peft_model
+
+    from helpers.models import load_model
+
+    model = get_peft_model(load_model(quantize_4bit=False), LoraConfig(r=4, target_modules=["q_proj", "v_proj"],
+                                                                        task_type="CAUSAL_LM"))
+    model.save_pretrained(folder)
+
+
 @pytest.mark.slow
-def test_real_model_generates_and_scores(tmp_path: Path) -> None:
-    settings = load_settings("ci", {"eval": {"max_examples": 3, "max_new_tokens": 12, "bootstrap_samples": 50},
+def test_real_model_with_both_adapters(tmp_path: Path) -> None:
+    settings = load_settings("ci", {"eval": {"max_examples": 2, "max_new_tokens": 12, "bootstrap_samples": 50},
                                     "model": {"quantize_4bit": False}})
     run = make_run(tmp_path)
-    evaluation = baseline_report(run, settings, progress=False)
-    gens = read_jsonl(run.eval / "baseline_generations.jsonl")
-    assert len(gens) == 12 and all(isinstance(g["answer"], str) and g["new_tokens"] > 0 for g in gens)
-    assert 0 <= evaluation.models["base"]["rouge_l"] <= 1
+    untrained_adapter(run.train / "adapter")
+    untrained_adapter(run.dpo / "adapter")
+    assert available_models(run) == ["base", "prompted", "sft", "dpo"]
+    evaluate_run(run, settings, progress=False)
+    gens = read_jsonl(run.eval / "generations.jsonl")
+    assert len(gens) == 16 and all(isinstance(g["answer"], str) and g["new_tokens"] > 0 for g in gens)
+    answers = {m: [g["answer"] for g in gens if g["model"] == m] for m in ("base", "sft", "dpo")}
+    assert answers["base"] == answers["sft"] == answers["dpo"]  # zero adapters change nothing
+
+
+def test_ratings_are_summarised_per_model(tmp_path: Path, settings: Any) -> None:
+    from helpers.rating import RatingItem, RatingStore
+
+    run = make_run(tmp_path)
+    items = [RatingItem(f"qa-{i}", "q", {"wattage_w": 650}, "base", "sft", {"base": "x", "sft": "650 W"})
+             for i in range(3)]
+    with RatingStore(run.ratings / "ratings.sqlite", "ana") as store:
+        store.add_items(items)
+        for item in items:
+            for field, value in (("help_a", 2), ("acc_a", 1), ("help_b", 5), ("acc_b", 5), ("choice", "B")):
+                store.set(item.item_id, field, value, ("base", "sft"))
+    evaluation = evaluate_run(run, settings, models=["base"], generate=scripted)
+    table = evaluation.ratings.set_index("source")
+    assert table.loc["sft", "win_rate"] == 1.0 and table.loc["base", "wins"] == 0
+    assert table.loc["sft", "mean_accuracy"] == 5 and not table.simulated.any()
+    saved = json.loads((run.eval / "metrics.json").read_text())["ratings"]
+    assert {row["source"] for row in saved} == {"base", "sft"}

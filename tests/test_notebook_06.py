@@ -7,25 +7,14 @@ from typing import Callable
 
 import pytest
 
-from test_evaluation import make_run
-
-
-def _untrained_adapter(folder: Path) -> None:
-    """A LoRA adapter whose update is zero (B = 0): the 'fine-tuned' model answers like the base."""
-    from peft import LoraConfig, get_peft_model
-
-    from helpers.models import load_model
-
-    model = get_peft_model(load_model(quantize_4bit=False), LoraConfig(r=4, target_modules=["q_proj", "v_proj"],
-                                                                        task_type="CAUSAL_LM"))
-    model.save_pretrained(folder)
+from test_evaluation import make_run, untrained_adapter
 
 
 @pytest.mark.slow
 def test_notebook_06_runs_headless_and_writes_the_run_metrics(tmp_path: Path, run_notebook: Callable) -> None:
     runs = tmp_path / "runs"
     run = make_run(runs)
-    _untrained_adapter(run.train / "adapter")
+    untrained_adapter(run.train / "adapter")
     nb = run_notebook("06_evaluation", run_name=run.name, runs_dir=runs,
                       overrides={"eval": {"max_examples": 4, "max_new_tokens": 24, "bootstrap_samples": 100}})
     models = json.loads(run.metrics_path.read_text())["models"]
