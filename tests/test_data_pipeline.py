@@ -149,3 +149,17 @@ def test_review_decisions_change_the_output(tmp_path: Path) -> None:
     in_split = f"tk-{second['id']}" in answers
     assert (in_split and answers[f"tk-{second['id']}"] == edited) or "split" in json.dumps(
         [r for r in reviewed.removed if r["id"] == f"tk-{second['id']}"])
+
+
+def test_quality_filters_remove_only_what_was_planted(curated: tuple[CurationResult, Path], truth: dict) -> None:
+    result, _ = curated
+    expected = {"spam": "spam", "empty reply": "empty_reply", "truncated reply": "truncated_reply",
+                "not English": "non_english"}
+    checked = 0
+    for row in result.removed:
+        if row["source"] != "ticket" or row["stage"] != "quality":
+            continue
+        issue = next(v for k, v in expected.items() if row["reason"].startswith(k))
+        assert issue in truth[row["id"]][0]["issues"], row
+        checked += 1
+    assert checked > 300
