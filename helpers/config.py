@@ -150,6 +150,26 @@ class WorkshopSettings:
     gpu_memory_gb: float = _f(0.0, "nonneg", doc="GPU size in GB (0 = read it from the device)")
     gpu_slots: int = _f(0, "nonneg", doc="concurrent training jobs per GPU (0 = from the planner)")
     lock_dir: str = _f("", doc="shared folder for slot locks; empty means no queueing")
+    participant: str = _f("", doc="participant name for the run folder and ratings; empty = $COURSE_PARTICIPANT, "
+                                  "$JUPYTERHUB_USER or the operating-system user")
+    context_gb: float = _f(0.5, "nonneg", doc="GPU memory each process's CUDA context takes outside PyTorch's allocator")
+    headroom: float = _f(0.1, "fraction", doc="share of GPU memory kept free for allocator caches and estimate error")
+    poll_seconds: float = _f(2.0, "positive", doc="how often a job waiting for a GPU slot looks again")
+
+
+@dataclass
+class BudgetSettings:
+    """Prices and effort behind the cost of a fine-tuning project (notebooks 02 and 07)."""
+
+    gpu_hour_price: float = _f(2.0, "nonneg", doc="price of one GPU-hour in your currency (cloud list price or amortised)")
+    gpu_memory_gb: float = _f(24.0, "positive", doc="memory of the GPU you plan to train on, in GB")
+    annotation_minutes_per_example: float = _f(3.0, "nonneg", doc="minutes a person spends writing or checking one example")
+    rating_minutes_per_item: float = _f(1.0, "nonneg", doc="minutes per rated answer when the store has no timestamps")
+    hourly_rate: float = _f(60.0, "nonneg", doc="cost of one hour of an expert's time")
+    experiments_per_run: int = _f(5, "positive", doc="training runs tried (settings, data fixes) for each final run")
+    retrain_per_year: int = _f(4, "nonneg", doc="retraining rounds a year as products change")
+    candidate_models: list = _f(["default", "1B", "7B", "13B", "70B"],
+                                doc="base models compared in notebook 02: 'default' or size classes 1B/7B/13B/70B")
 
 
 @dataclass
@@ -164,6 +184,7 @@ class Settings:
     rating: RatingSettings = field(default_factory=RatingSettings)
     eval: EvalSettings = field(default_factory=EvalSettings)
     workshop: WorkshopSettings = field(default_factory=WorkshopSettings)
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (JSON-serialisable), e.g. for metadata files."""
