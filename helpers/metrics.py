@@ -105,7 +105,8 @@ def routing_scores(true_intents: Sequence[str], predicted: Sequence[str],
     labels = sorted(set(labels) if labels is not None else set(true_intents))
     # F1 is averaged over the real intents only; UNPARSED is a wrong prediction, lowering recall.
     per = f1_score(true_intents, predicted, labels=labels, average=None, zero_division=0)
-    macro = float(np.mean(per))
+    scored = scored_labels(true_intents, predicted, labels)
+    macro = float(np.mean([f for lab, f in zip(labels, per) if lab in scored]))
     columns = labels + [UNPARSED]
     matrix = confusion_matrix(true_intents, predicted, labels=columns)[: len(labels)]
     truth = np.asarray(true_intents)
@@ -117,10 +118,17 @@ def routing_scores(true_intents: Sequence[str], predicted: Sequence[str],
         confusion=pd.DataFrame(matrix, index=pd.Index(labels, name="true"), columns=pd.Index(columns, name="predicted")))
 
 
+def scored_labels(true_intents: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> list[str]:
+    """The intents macro F1 averages over: known intents that occur as truth or prediction (as scikit-learn
+    does by default), so a bootstrap resample that happens to miss a rare intent does not score it 0."""
+    known = set(labels)
+    return sorted((set(true_intents) | set(predicted)) & known)
+
+
 def macro_f1(true_intents: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> float:
-    """Macro F1 over ``labels`` (UNPARSED and unknown predictions count as wrong); equals scikit-learn's
-    ``f1_score(average="macro", zero_division=0)`` but fast enough to call thousands of times in a bootstrap."""
-    index = {label: k for k, label in enumerate(sorted(labels))}
+    """Macro F1 over :func:`scored_labels` (UNPARSED and unknown predictions count as wrong); equals scikit-learn's
+    ``f1_score(labels=scored_labels(...), average="macro", zero_division=0)``, fast enough for a bootstrap."""
+    index = {label: k for k, label in enumerate(scored_labels(true_intents, predicted, labels))}
     other = len(index)  # every prediction outside ``labels`` (e.g. UNPARSED)
     t = np.fromiter((index.get(x, other) for x in true_intents), dtype=np.int64, count=len(true_intents))
     p = np.fromiter((index.get(x, other) for x in predicted), dtype=np.int64, count=len(predicted))
@@ -133,4 +141,4 @@ def macro_f1(true_intents: Sequence[str], predicted: Sequence[str], labels: Sequ
 
 
 __all__ = ["FactCheck", "RoutingScores", "UNPARSED", "check_facts", "macro_f1", "predicted_intents", "rouge_l",
-           "routing_scores"]
+           "routing_scores", "scored_labels"]

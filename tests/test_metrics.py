@@ -6,7 +6,8 @@ from rouge_score import rouge_scorer
 from sklearn.metrics import confusion_matrix, f1_score
 
 from helpers.catalog import Catalog, Product
-from helpers.metrics import UNPARSED, check_facts, macro_f1, predicted_intents, rouge_l, routing_scores
+from helpers.metrics import (UNPARSED, check_facts, macro_f1, predicted_intents, rouge_l, routing_scores,
+                             scored_labels)
 
 
 @pytest.fixture
@@ -112,7 +113,17 @@ def test_fast_macro_f1_equals_scikit_learn_on_random_cases() -> None:
     rng = np.random.default_rng(0)
     labels = ["a_x", "b_y", "c_z", "d_w"]
     for _ in range(50):
-        truth = rng.choice(labels[:3], 25).tolist()  # d_w never occurs: its F1 is 0 in both
+        truth = rng.choice(labels[:3], 25).tolist()  # d_w is scored only when predicted
         predicted = rng.choice(labels + [UNPARSED, "other"], 25).tolist()
-        expected = f1_score(truth, predicted, labels=labels, average="macro", zero_division=0)
+        scored = sorted((set(truth) | set(predicted)) & set(labels))
+        assert scored_labels(truth, predicted, labels) == scored
+        expected = f1_score(truth, predicted, labels=scored, average="macro", zero_division=0)
         assert macro_f1(truth, predicted, labels) == pytest.approx(expected)
+
+
+def test_intent_absent_from_a_sample_is_not_scored_zero() -> None:
+    labels = ["a_x", "b_y", "c_z"]
+    truth = ["a_x", "b_y", "a_x"]
+    assert macro_f1(truth, truth, labels) == 1.0  # c_z neither occurs nor is predicted
+    assert routing_scores(truth, truth, labels).macro_f1 == 1.0
+    assert macro_f1(truth, ["a_x", "b_y", "c_z"], labels) == pytest.approx((2 / 3 + 1 + 0) / 3)
