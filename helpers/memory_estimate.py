@@ -326,9 +326,71 @@ def plot_memory_table(table: Any, gpus_gb: Iterable[float] = COMMON_GPUS_GB) -> 
     return fig
 
 
-__all__ = ["COMMON_GPUS_GB", "KNOWN_SHAPES", "METHODS", "METHOD_SETUPS", "MemoryEstimate", "ModelShape",
+__all__ = ["COMMON_GPUS_GB", "KNOWN_SHAPES", "METHODS", "METHOD_SETUPS", "MemoryEstimate", "ModelShape", "PUBLISHED", "PublishedFigure",
            "SIZE_CLASSES", "TrainSetup", "activation_bytes_per_token", "estimate_memory", "lora_params",
-           "measure_training_peak", "memory_table", "plot_memory_table", "resolve_shape", "shape_from_config", "shape_from_params"]
+           "measure_training_peak", "memory_table", "plot_memory_table", "resolve_shape", "shape_from_config", "shape_from_params", "validation_table"]
+
+
+@dataclass(frozen=True)
+class PublishedFigure:
+    """A published peak-memory measurement with its source and settings, to validate the estimate against."""
+
+    source: str
+    model: str
+    setup: TrainSetup
+    value: float
+    unit: str = "GB"
+    kind: str = "point"  # "point", or "upper" / "lower" for a bound such as "fits in 48 GB"
+
+    def estimate(self) -> float:
+        """The estimate in the figure's unit."""
+        est = estimate_memory(self.model, self.setup)
+        return est.total_gib if self.unit == "GiB" else est.total_gb
+
+    def holds(self, tolerance: float = 0.2) -> bool:
+        """Whether the estimate agrees: within ``tolerance`` of a point, or on the right side of a bound and within it."""
+        est = self.estimate()
+        if self.kind == "upper":
+            return self.value * (1 - tolerance) <= est < self.value
+        if self.kind == "lower":
+            return self.value < est <= self.value * (1 + tolerance)
+        return abs(est / self.value - 1) <= tolerance
+
+
+_LITGPT = ("Lightning AI litgpt, tutorials/resource-tables.md (10/20/2023), 'Finetuning with LoRA on 1 GPU': "
+           "1x A100 40GB, bf16-true, micro-batch 1, Alpaca (longest 1304 tokens), LoRA r=8 on query+value, "
+           "dropout 0.05, AdamW, no checkpointing")
+_LITGPT_SETUP = dict(batch_size=1, seq_len=1304, lora_r=8, lora_targets=("q_proj", "v_proj"), trainable_bytes=2)
+PUBLISHED: tuple[PublishedFigure, ...] = (
+    PublishedFigure(_LITGPT, "Llama-2-7B", TrainSetup(method="lora", **_LITGPT_SETUP), 21.30),
+    PublishedFigure(_LITGPT + ", bnb.nf4-dq", "Llama-2-7B", TrainSetup(method="qlora", **_LITGPT_SETUP), 13.84),
+    PublishedFigure(_LITGPT, "Llama-2-13B", TrainSetup(method="lora", **_LITGPT_SETUP), 38.12),
+    PublishedFigure(_LITGPT + ", bnb.nf4-dq", "Llama-2-13B", TrainSetup(method="qlora", **_LITGPT_SETUP), 22.55),
+    PublishedFigure("torchtune README 'Memory and training speed', Llama 3.1 8B QLoRA on 1x RTX 4090: batch 2, "
+                    "packed 2048 tokens, torch.compile; config 8B_qlora_single_device: r=8 on q/k/v/o + MLP, "
+                    "dropout 0, bf16, AdamW, activation checkpointing, chunked cross-entropy",
+                    "Llama-3.1-8B", TrainSetup(method="qlora", batch_size=2, seq_len=2048, gradient_checkpointing=True,
+                                               lora_dropout=False, trainable_bytes=2, chunked_loss=True), 7.4, "GiB"),
+    PublishedFigure("Dettmers et al. 2023, QLoRA (arXiv:2305.14314): 65B finetuning on a single 48 GB GPU; Guanaco-65B "
+                    "recipe: NF4 + double quantization, bf16, LoRA r=64 on all linear layers, paged AdamW, gradient "
+                    "checkpointing; memory figure at batch 1, sequence 512",
+                    "LLaMA-65B", TrainSetup(method="qlora", batch_size=1, seq_len=512, gradient_checkpointing=True,
+                                            lora_r=64, optimizer="paged_adamw", trainable_bytes=2), 48.0, kind="upper"),
+    PublishedFigure("Dettmers et al. 2023, QLoRA, introduction: regular 16-bit finetuning of LLaMA 65B needs more "
+                    "than 780 GB (16-bit weights and gradients, 32-bit Adam states)",
+                    "LLaMA-65B", TrainSetup(method="full", batch_size=1, seq_len=512, gradient_checkpointing=True),
+                    780.0, kind="lower"),
+)
+
+
+def validation_table(figures: Iterable[PublishedFigure] = PUBLISHED, tolerance: float = 0.2) -> Any:
+    """A DataFrame: each published figure, the estimate, the relative difference and whether it holds."""
+    import pandas as pd
+
+    rows = [{"model": f.model, "method": f.setup.method, "published": f"{'<' if f.kind == 'upper' else '>' if f.kind == 'lower' else ''}"
+             f"{f.value:g} {f.unit}", "estimate": round(f.estimate(), 2), "difference": f"{f.estimate() / f.value - 1:+.0%}",
+             "holds": f.holds(tolerance), "source": f.source} for f in figures]
+    return pd.DataFrame(rows)
 
 
 def _rss_bytes() -> int:
@@ -347,6 +409,7 @@ def _measure_here(model: str, setup: TrainSetup, steps: int, seed: int, interval
     """Load the model, then watch resident memory while ``steps`` (Q)LoRA steps run in this process."""
     import gc
     import threading
+    import time
 
     import torch
     from peft import LoraConfig, get_peft_model
@@ -377,6 +440,7 @@ def _measure_here(model: str, setup: TrainSetup, steps: int, seed: int, interval
 
     watcher = threading.Thread(target=poll, daemon=True)
     watcher.start()
+    start = time.perf_counter()
     try:
         optimizer = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=1e-4)
         for _ in range(steps):
@@ -386,10 +450,12 @@ def _measure_here(model: str, setup: TrainSetup, steps: int, seed: int, interval
     finally:
         done.set()
         watcher.join()
+    seconds = time.perf_counter() - start
     estimate = estimate_memory(shape, setup)
     static = estimate.parts["weights"] + estimate.parts["quant_constants"]
     return {"measured": float(max(peak, _rss_bytes()) - baseline), "estimate": estimate.total_bytes - static,
-            "weights": float(weights), "estimate_weights": static}
+            "weights": float(weights), "estimate_weights": static,
+            "tokens_per_second": steps * setup.batch_size * setup.seq_len / seconds}
 
 
 def measure_training_peak(model: str = "default", setup: TrainSetup | None = None, steps: int = 2,

@@ -6,71 +6,40 @@ import json
 import pytest
 
 from helpers.memory_estimate import (
-    GB, GIB, KNOWN_SHAPES, TrainSetup, estimate_memory, lora_params, memory_table, plot_memory_table,
-    resolve_shape, shape_from_config, shape_from_params)
+    GB, GIB, KNOWN_SHAPES, PUBLISHED, PublishedFigure, TrainSetup, estimate_memory, lora_params, memory_table,
+    plot_memory_table, resolve_shape, shape_from_config, shape_from_params, validation_table)
 
 TOLERANCE = 0.20
 
-# Lightning AI, litgpt, tutorials/resource-tables.md (updated 10/20/2023, commit 8641822), table "Finetuning with
-# LoRA on 1 GPU": 1x A100-SXM4-40GB, finetune/lora.py, --precision bf16-true (weights, adapters and AdamW states
-# in bf16), micro-batch 1, Alpaca (longest Llama 2 example 1304 tokens), LoRA r=8 on query and value only
-# (4,194,304 trainable parameters for 7B, 6,553,600 for 13B: both match lora_params below), no gradient
-# checkpointing, lora_dropout 0.05, "Max GPU RAM" = torch.cuda.max_memory_allocated.
-LITGPT = dict(batch_size=1, seq_len=1304, lora_r=8, lora_targets=("q_proj", "v_proj"), trainable_bytes=2,
-              optimizer="adamw", gradient_checkpointing=False)
-LITGPT_ROWS = [  # (model, quantization, published max GPU RAM in GB)
-    ("Llama-2-7B", None, 21.30),
-    ("Llama-2-7B", "bnb.nf4-dq", 13.84),
-    ("Llama-2-13B", None, 38.12),
-    ("Llama-2-13B", "bnb.nf4-dq", 22.55),
-]
+
+@pytest.mark.parametrize("figure", PUBLISHED, ids=lambda f: f"{f.model}-{f.setup.method}-{f.kind}")
+def test_estimate_matches_published_measurement(figure: PublishedFigure) -> None:
+    """Each figure's source and settings are in its ``source`` text (helpers/memory_estimate.py, PUBLISHED):
+
+    * litgpt resource tables (Lightning AI, tutorials/resource-tables.md, 10/20/2023): Llama-2-7B and 13B, LoRA
+      bf16-true and bnb.nf4-dq, A100 40GB, micro-batch 1, Alpaca longest 1304 tokens, r=8 on query+value, no
+      checkpointing; "Max GPU RAM" = torch.cuda.max_memory_allocated (21.30, 13.84, 38.12, 22.55 GB).
+    * torchtune README, Llama 3.1 8B QLoRA on 1x RTX 4090, batch 2, packed 2048, compile, activation
+      checkpointing, chunked loss: 7.4 GiB (the estimate is conservative: compile fuses norms and SwiGLU).
+    * QLoRA paper (Dettmers et al. 2023): LLaMA-65B QLoRA fits one 48 GB GPU (upper bound: the estimate must be
+      below 48 GB and within 20% of it); 16-bit full finetuning needs more than 780 GB (lower bound).
+    """
+    assert figure.source and figure.holds(TOLERANCE), (figure.estimate(), figure.value, figure.source)
+    if figure.kind == "point":
+        assert figure.estimate() == pytest.approx(figure.value, rel=TOLERANCE)
 
 
-@pytest.mark.parametrize("model,quant,published_gb", LITGPT_ROWS)
-def test_litgpt_resource_table_lora_and_qlora(model: str, quant: str | None, published_gb: float) -> None:
-    setup = TrainSetup(method="qlora" if quant else "lora", double_quant=True, **LITGPT)
-    est = estimate_memory(model, setup)
-    assert est.total_gb == pytest.approx(published_gb, rel=TOLERANCE)
+def test_at_least_four_independent_published_points() -> None:
+    points = [f for f in PUBLISHED if f.kind == "point"]
+    assert len(PUBLISHED) >= 4 and len({f.source.split(",")[0] for f in PUBLISHED}) >= 3 and len(points) >= 5
+    table = validation_table()
+    assert table["holds"].all() and len(table) == len(PUBLISHED)
 
 
 def test_litgpt_trainable_parameter_counts_match() -> None:
+    """litgpt's table lists 4,194,304 (7B) and 6,553,600 (13B) trainable parameters for r=8 on query and value."""
     assert lora_params(KNOWN_SHAPES["Llama-2-7B"], 8, ("q_proj", "v_proj")) == 4_194_304
     assert lora_params(KNOWN_SHAPES["Llama-2-13B"], 8, ("q_proj", "v_proj")) == 6_553_600
-
-
-def test_torchtune_llama31_8b_qlora_peak_memory() -> None:
-    """torchtune README, "Memory and training speed": Llama 3.1 8B, QLoRA, 1x RTX 4090, peak memory 7.4 GiB.
-
-    Settings of that table: batch size 2, no gradient accumulation, dataset packed to 2048 tokens, torch.compile;
-    recipe config llama3_1/8B_qlora_single_device.yaml: LoRA r=8 on q/k/v/output_proj and the MLP, dropout 0.0,
-    dtype bf16 (adapters bf16), torch AdamW, activation checkpointing on, CEWithChunkedOutputLoss (chunked loss).
-    The estimate is conservative here because torch.compile fuses the norms and SwiGLU that it counts.
-    """
-    setup = TrainSetup(method="qlora", batch_size=2, seq_len=2048, gradient_checkpointing=True, lora_r=8,
-                       lora_dropout=False, trainable_bytes=2, optimizer="adamw", chunked_loss=True)
-    est = estimate_memory("Llama-3.1-8B", setup)
-    assert est.total_gib == pytest.approx(7.4, rel=TOLERANCE)
-
-
-def test_qlora_paper_65b_fits_one_48gb_gpu() -> None:
-    """Dettmers et al. 2023, QLoRA (arXiv:2305.14314), abstract and introduction: finetuning a 65B model with QLoRA
-    needs <48 GB (one 48 GB GPU). Guanaco-65B recipe (artidoro/qlora scripts/finetune_guanaco_65b.sh): LLaMA-65B,
-    NF4 with double quantization, bf16, LoRA r=64 on all linear layers, paged AdamW (32-bit), gradient
-    checkpointing; the paper's memory figure uses batch size 1 and sequence length 512.
-
-    A bound, not a point: the estimate must stay under 48 GB and within 20% of it (the run fills that GPU).
-    """
-    setup = TrainSetup(method="qlora", batch_size=1, seq_len=512, gradient_checkpointing=True, lora_r=64,
-                       optimizer="paged_adamw", trainable_bytes=2)
-    est = estimate_memory("LLaMA-65B", setup)
-    assert 48 * (1 - TOLERANCE) <= est.total_gb < 48
-
-
-def test_qlora_paper_65b_full_16bit_needs_over_780gb() -> None:
-    """Same paper, introduction: regular 16-bit finetuning of LLaMA 65B requires more than 780 GB of GPU memory
-    (16-bit weights and gradients, 32-bit Adam states: 12 bytes per parameter)."""
-    est = estimate_memory("LLaMA-65B", TrainSetup(method="full", batch_size=1, seq_len=512, gradient_checkpointing=True))
-    assert 780 < est.total_gb < 780 * (1 + TOLERANCE)
 
 
 def test_parts_add_up_and_nf4_constants_match_paper() -> None:
