@@ -1,0 +1,547 @@
+"""Workshops on one shared GPU: who you are, how much of the GPU is yours, and a queue for training.
+
+Ten to thirty participants share one GPU server. Four things keep them out of each other's way:
+
+* **Per-participant defaults.** Each participant gets their own run folder (``runs/<participant>/<run>``)
+  and rates under their own name, from :func:`participant_name` (setting, ``$COURSE_PARTICIPANT``,
+  ``$JUPYTERHUB_USER`` or the operating-system user).
+* **A plan and a memory cap.** :func:`plan_seats` splits the GPU: every participant's process pays
+  a CUDA context, a share is kept free (allocator caches, estimate error), the rest is divided into
+  K training slots; the per-process cap is one slot. :func:`check_fit` compares the planned training
+  (the estimator of :mod:`helpers.memory_estimate`) with the cap before any model loads, and names a
+  smaller setting that fits when it does not. The cap (``torch.cuda.set_per_process_memory_fraction``)
+  limits only PyTorch's own allocator: it is cooperative, not isolation (MIG or MPS isolate).
+* **GPU slots.** :func:`gpu_slot` takes one of K slot locks (``filelock``) in a shared folder before a
+  model loads; the others wait in a first-come queue and see their position.
+* **GPU status.** :func:`gpu_status_widget` shows total, used and free memory and the processes on
+  the GPU (NVIDIA's management library, ``pynvml``), the slots and the queue; a plain message on CPU.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import getpass
+import gc
+import json
+import math
+import os
+import re
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from .config import Settings, SettingsError, load_settings
+from .memory_estimate import (COMMON_GPUS_GB, LINEAR_NAMES, METHOD_SETUPS, METHODS, SIZE_CLASSES, ModelShape,
+                              TrainSetup, estimate_memory, shape_from_config)
+from .runs import RunDir, open_run
+
+SLOT_PREFIX = "slot-"
+QUEUE_DIR = "queue"
+DTYPE_BYTES = {"auto": 2, "bfloat16": 2, "float16": 2, "float32": 4}  # "auto" on a GPU is bf16 or fp16
+
+
+class WorkshopFitError(SettingsError):
+    """The planned training does not fit the participant's share of the GPU; the message names a smaller setting."""
+
+
+# ---------------------------------------------------------------- who is this participant
+def participant_name(settings: Settings | None = None) -> str:
+    """The participant: workshop.participant, else $COURSE_PARTICIPANT, $JUPYTERHUB_USER or the OS user."""
+    name = (settings.workshop.participant if settings else "") or os.environ.get("COURSE_PARTICIPANT", "") \
+        or os.environ.get("JUPYTERHUB_USER", "") or getpass.getuser()
+    name = name.strip()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}", name):
+        raise SettingsError(f"workshop.participant {name!r}: use 1-64 letters, digits, '.', '_', '-' or '@' "
+                            "(it names your run folder), e.g. 'ada' or 'team-3'")
+    return name
+
+
+def participant_session(settings: Settings, run_name: str, runs_dir: str | os.PathLike,
+                        participant: str | None = None) -> tuple[Settings, RunDir]:
+    """Settings rating under the participant's name and their own run folder (runs/<participant>/<run>) in a workshop.
+
+    Outside a workshop (``workshop.seats`` is 1) the run folder is the usual ``runs/<run>``.
+    """
+    name = participant or participant_name(settings)
+    mine = dataclasses.replace(settings, rating=dataclasses.replace(
+        settings.rating, rater=settings.rating.rater or name))
+    folder = Path(runs_dir) / name if settings.workshop.seats > 1 else Path(runs_dir)
+    return mine, open_run(run_name, folder)
+
+
+# ---------------------------------------------------------------- the plan: seats, slots and the cap
+@dataclass(frozen=True)
+class SeatPlan:
+    """How one GPU is shared: usable memory, training slots and the per-process cap, in GB."""
+
+    gpu_gb: float
+    seats: int
+    need_gb: float
+    usable_gb: float
+    slots: int
+    cap_gb: float
+
+    @property
+    def fits(self) -> bool:
+        """At least one training job fits, within the cap."""
+        return self.slots >= 1 and self.need_gb <= self.cap_gb
+
+    @property
+    def fraction(self) -> float:
+        """The cap as a share of the whole GPU (for ``torch.cuda.set_per_process_memory_fraction``)."""
+        return min(1.0, self.cap_gb / self.gpu_gb)
+
+    def text(self) -> str:
+        """One plain sentence about the plan."""
+        return (f"{self.gpu_gb:g} GB GPU, {self.seats} seat(s): {self.usable_gb:.1f} GB usable after CUDA contexts "
+                f"and headroom; {self.slots} training job(s) at once, each capped at {self.cap_gb:.1f} GB; "
+                f"one job needs about {self.need_gb:.1f} GB.")
+
+
+def plan_seats(gpu_gb: float, seats: int, need_gb: float, context_gb: float = 0.5, headroom: float = 0.1,
+               slots: int | None = None) -> SeatPlan:
+    """Split a GPU among ``seats`` participants whose training needs ``need_gb`` each; ``slots`` None = as many as fit.
+
+    usable = gpu x (1 - headroom) - seats x context; slots = min(seats, usable // need); cap = usable / slots.
+    """
+    if gpu_gb <= 0 or seats < 1 or need_gb <= 0:
+        raise ValueError(f"gpu_gb and need_gb must be positive and seats at least 1 (got {gpu_gb}, {need_gb}, {seats})")
+    usable = gpu_gb * (1 - headroom) - seats * context_gb
+    if slots is None:
+        slots = min(seats, math.floor(usable / need_gb)) if usable > 0 else 0
+    cap = usable / slots if slots and usable > 0 else max(usable, 0.0)
+    return SeatPlan(gpu_gb, seats, need_gb, max(usable, 0.0), slots, cap)
+
+
+def seats_per_gpu(gpu_gb: float, need_gb: float, context_gb: float = 0.5, headroom: float = 0.1) -> int:
+    """How many participants can all train at once on one GPU (the largest seats whose plan gives every seat a slot)."""
+    return max(0, math.floor(gpu_gb * (1 - headroom) / (need_gb + context_gb)))
+
+
+def seat_table(models: Iterable[str] = ("SmolLM2-135M", *SIZE_CLASSES), methods: Iterable[str] = METHODS,
+               gpus_gb: Iterable[float] = COMMON_GPUS_GB, batch_size: int = 4, seq_len: int = 512,
+               gradient_checkpointing: bool = True, context_gb: float = 0.5, headroom: float = 0.1) -> Any:
+    """A DataFrame: estimated training memory per model and method, and participants training at once per GPU size."""
+    import pandas as pd
+
+    rows = []
+    for model in models:
+        for method in methods:
+            est = estimate_memory(model, METHOD_SETUPS[method], batch_size=batch_size, seq_len=seq_len,
+                                  gradient_checkpointing=gradient_checkpointing)
+            rows.append({"model": model, "method": method, "need_gb": round(est.total_gb, 2),
+                         **{f"{g:g} GB": seats_per_gpu(g, est.total_gb, context_gb, headroom) for g in gpus_gb}})
+    return pd.DataFrame(rows)
+
+
+def seat_table_markdown(table: Any) -> str:
+    """The seat table as a Markdown table (the host guide's figures)."""
+    header = list(table.columns)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in table.itertuples(index=False):
+        lines.append("| " + " | ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- this participant's planned training
+def model_shape(settings: Settings) -> ModelShape:
+    """The base model's shape, read from its config (no weights loaded; the default model is prepared if needed)."""
+    from transformers import AutoConfig
+
+    from .models import resolve_model
+
+    name = settings.model.base_model
+    config = AutoConfig.from_pretrained(resolve_model(name), trust_remote_code=settings.model.trust_remote_code)
+    return shape_from_config(config, name=Path(name).name)
+
+
+def train_setup(settings: Settings) -> TrainSetup:
+    """The estimator's description of the training these settings run."""
+    t = settings.train
+    targets = LINEAR_NAMES if t.target_modules == ["all-linear"] else tuple(
+        m for m in t.target_modules if m in LINEAR_NAMES) or LINEAR_NAMES
+    return TrainSetup(method="qlora" if settings.model.quantize_4bit else "lora", batch_size=t.batch_size,
+                      seq_len=settings.data.max_length, dtype_bytes=DTYPE_BYTES[settings.model.compute_dtype],
+                      optimizer="adamw", gradient_checkpointing=t.gradient_checkpointing, lora_r=t.lora_r,
+                      lora_targets=targets, lora_dropout=t.lora_dropout > 0)
+
+
+def gpu_memory_gb(settings: Settings) -> float | None:
+    """The GPU's size: workshop.gpu_memory_gb, else read from the first CUDA device; None on a CPU-only machine."""
+    if settings.workshop.gpu_memory_gb:
+        return settings.workshop.gpu_memory_gb
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_properties(0).total_memory / 1e9
+    return None
+
+
+def workshop_plan(settings: Settings, shape: ModelShape | None = None) -> SeatPlan | None:
+    """This participant's plan on this GPU; None without a GPU (and no workshop.gpu_memory_gb).
+
+    The slots are a room-wide decision: workshop.gpu_slots, else as many as fit of the profile's own
+    training of the same base model, so one participant's larger batch cannot claim a bigger share.
+    """
+    gpu = gpu_memory_gb(settings)
+    if gpu is None:
+        return None
+    w, m = settings.workshop, settings.model
+    shape = shape or model_shape(settings)
+    slots = w.gpu_slots
+    if not slots:
+        room = load_settings(settings.profile, {"workshop": dataclasses.asdict(w), "model": {
+            "base_model": m.base_model, "trust_remote_code": m.trust_remote_code}})
+        slots = plan_seats(gpu, w.seats, estimate_memory(shape, train_setup(room)).total_gb, w.context_gb,
+                           w.headroom).slots
+    need = estimate_memory(shape, train_setup(settings)).total_gb
+    return plan_seats(gpu, w.seats, need, w.context_gb, w.headroom, slots)
+
+
+@dataclass
+class FitCheck:
+    """Whether the planned training fits the participant's cap, and a smaller setting when it does not."""
+
+    fits: bool
+    message: str
+    plan: SeatPlan | None = None
+    suggestion: dict[str, Any] = field(default_factory=dict)
+
+
+def _smaller(settings: Settings) -> Iterator[dict[str, Any]]:
+    """Ever smaller overrides, cumulative: halve the batch (same effective batch), checkpoint, 4-bit, shorter texts."""
+    t, changes = settings.train, {}
+    batch, accum = t.batch_size, t.grad_accum
+    while batch > 1:
+        batch, accum = batch // 2, accum * 2
+        changes.update({"train.batch_size": batch, "train.grad_accum": accum})
+        yield dict(changes)
+    if not t.gradient_checkpointing:
+        changes["train.gradient_checkpointing"] = True
+        yield dict(changes)
+    if not settings.model.quantize_4bit:
+        changes["model.quantize_4bit"] = True
+        yield dict(changes)
+    length = settings.data.max_length
+    while length > 128:
+        length //= 2
+        changes["data.max_length"] = length
+        yield dict(changes)
+
+
+def check_fit(settings: Settings, shape: ModelShape | None = None) -> FitCheck:
+    """Does the planned training fit the per-participant cap? If not, the first smaller setting that does."""
+    shape = shape or (model_shape(settings) if gpu_memory_gb(settings) else None)
+    plan = workshop_plan(settings, shape)
+    if plan is None:
+        return FitCheck(True, "No GPU: training runs on the CPU and no GPU memory cap applies.")
+    if plan.fits:
+        return FitCheck(True, f"Fits: {plan.text()}", plan)
+    w = settings.workshop
+    if plan.usable_gb <= 0:
+        return FitCheck(False, f"{plan.seats} seats' CUDA contexts ({w.context_gb:g} GB each) and the headroom "
+                               f"({w.headroom:.0%}) leave nothing of the {plan.gpu_gb:g} GB GPU: give it fewer "
+                               "seats (workshop.seats).", plan)
+    here = (f"Planned training needs about {plan.need_gb:.1f} GB but your share is {plan.cap_gb:.1f} GB "
+            f"({plan.gpu_gb:g} GB GPU, {plan.seats} seats, {plan.slots} training slot(s))")
+    for overrides in _smaller(settings):
+        smaller = workshop_plan(_with(settings, overrides), shape)
+        if smaller is not None and smaller.fits:
+            shown = ", ".join(f"{k}={v}" for k, v in overrides.items())
+            return FitCheck(False, f"{here}. Try {shown} (about {smaller.need_gb:.1f} GB).", plan, overrides)
+    alone = seats_per_gpu(plan.gpu_gb, plan.need_gb, w.context_gb, w.headroom)
+    return FitCheck(False, f"{here}. No smaller setting fits: choose a smaller model.base_model, or give this GPU "
+                           f"fewer seats (this training fits {alone} at once).", plan)
+
+
+def _with(settings: Settings, overrides: dict[str, Any]) -> Settings:
+    """The same settings with dotted overrides ('train.batch_size': 2) applied and validated."""
+    full = {f.name: dataclasses.asdict(getattr(settings, f.name)) for f in dataclasses.fields(Settings)
+            if f.name != "profile"}
+    for key, value in overrides.items():
+        group, _, name = key.partition(".")
+        full[group][name] = value
+    return load_settings(settings.profile, full)
+
+
+def require_fit(settings: Settings) -> FitCheck | None:
+    """In a workshop (seats > 1): raise WorkshopFitError, naming a smaller setting, when the plan exceeds the cap."""
+    if settings.workshop.seats <= 1:
+        return None
+    check = check_fit(settings)
+    if not check.fits:
+        raise WorkshopFitError(check.message)
+    return check
+
+
+def apply_memory_cap(settings: Settings) -> float | None:
+    """Cap PyTorch's allocator in this process at the participant's share; the fraction set, or None on CPU."""
+    import torch
+
+    if not torch.cuda.is_available() or settings.workshop.seats <= 1:
+        return None
+    plan = workshop_plan(settings)
+    if plan is None or plan.slots == 0:
+        return None
+    torch.cuda.set_per_process_memory_fraction(plan.fraction)
+    return plan.fraction
+
+
+# ---------------------------------------------------------------- GPU slots: a first-come queue of file locks
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_info(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _live(info: dict[str, Any] | None) -> bool:
+    """Is the process that wrote ``info`` still running (unknowable on another host: assumed yes)?"""
+    return bool(info) and (info.get("host") != socket.gethostname() or _pid_alive(int(info.get("pid", 0))))
+
+
+def _prune_tickets(queue: Path, mine: Path | None, stale_after: float = 2.0) -> list[Path]:
+    """Tickets still waiting, oldest first; a ticket whose lock nobody holds (its owner died) is removed."""
+    from filelock import FileLock, Timeout
+
+    tickets = sorted(queue.glob("*.lock"))
+    alive = []
+    for ticket in tickets:
+        if ticket == mine:
+            alive.append(ticket)
+            continue
+        try:
+            if time.time() - ticket.stat().st_mtime < stale_after:  # may be a ticket being created right now
+                alive.append(ticket)
+                continue
+            probe = FileLock(str(ticket), blocking=False)
+            probe.acquire()
+        except Timeout:
+            alive.append(ticket)
+        except FileNotFoundError:
+            continue
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                ticket.unlink()
+                ticket.with_suffix(".json").unlink()
+            probe.release()
+    return alive
+
+
+def slot_count(settings: Settings) -> int:
+    """K: workshop.gpu_slots, else from the plan, else 1 (no GPU to plan for)."""
+    if settings.workshop.gpu_slots:
+        return settings.workshop.gpu_slots
+    plan = workshop_plan(settings)
+    return max(1, plan.slots) if plan else 1
+
+
+def queue_status(lock_dir: str | os.PathLike) -> dict[str, list[dict[str, Any]]]:
+    """Who holds a slot and who waits, in order (from the slot and ticket files of a lock folder)."""
+    lock_dir = Path(lock_dir)
+    holders = [{**info, "slot": int(p.stem[len(SLOT_PREFIX):])} for p in sorted(lock_dir.glob(f"{SLOT_PREFIX}*.json"))
+               if _live(info := _read_info(p))]
+    waiting = [info for p in sorted((lock_dir / QUEUE_DIR).glob("*.json")) if _live(info := _read_info(p))]
+    return {"holders": holders, "waiting": waiting}
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+@contextlib.contextmanager
+def gpu_slot(settings: Settings, participant: str | None = None, report: Callable[[str], None] | None = None,
+             timeout: float | None = None) -> Iterator[int | None]:
+    """Hold one of K GPU slots while the block runs; wait first-come with a visible queue position.
+
+    Yields the slot number, or None when no queue applies (no workshop.lock_dir, or a multi-process
+    launch, whose processes own their GPUs). Raises TimeoutError after ``timeout`` seconds of waiting.
+    """
+    from filelock import FileLock, Timeout
+
+    w = settings.workshop
+    if not w.lock_dir or int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        yield None
+        return
+    report = report or (lambda text: print(text, flush=True))
+    who = participant or participant_name(settings)
+    k = slot_count(settings)
+    lock_dir = Path(w.lock_dir).expanduser()
+    queue = lock_dir / QUEUE_DIR
+    queue.mkdir(parents=True, exist_ok=True)
+    info = {"participant": who, "pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
+    ticket_path = queue / f"{time.time_ns():020d}-{os.getpid()}.lock"
+    ticket = FileLock(str(ticket_path))
+    ticket.acquire()
+    ticket_path.with_suffix(".json").write_text(json.dumps(info))
+    held: tuple[int, Any] | None = None
+    start, last = time.monotonic(), ""
+    try:
+        while held is None:
+            waiting = _prune_tickets(queue, ticket_path)
+            if waiting and waiting[0] == ticket_path:
+                for i in range(k):
+                    lock = FileLock(str(lock_dir / f"{SLOT_PREFIX}{i}.lock"), blocking=False)
+                    try:
+                        lock.acquire()
+                    except Timeout:
+                        continue
+                    held = (i, lock)
+                    break
+            if held is not None:
+                break
+            ahead = waiting.index(ticket_path) if ticket_path in waiting else 0
+            busy = ", ".join(h["participant"] for h in queue_status(lock_dir)["holders"]) or "starting"
+            text = (f"Waiting for a GPU slot: you are {_ordinal(ahead + 1)} in line; all {k} slot(s) are busy "
+                    f"({busy}).")
+            if text != last:
+                report(text)
+                last = text
+            if timeout is not None and time.monotonic() - start > timeout:
+                raise TimeoutError(f"no GPU slot became free within {timeout:g} s ({k} slot(s) in {lock_dir})")
+            time.sleep(w.poll_seconds)
+    finally:
+        ticket_path.with_suffix(".json").unlink(missing_ok=True)
+        ticket_path.unlink(missing_ok=True)
+        ticket.release()
+    slot, lock = held
+    side = lock_dir / f"{SLOT_PREFIX}{slot}.json"
+    side.write_text(json.dumps({**info, "since": time.time()}))
+    waited = time.monotonic() - start
+    report(f"GPU slot {slot + 1} of {k} is yours" + (f" (waited {waited:.0f} s)." if waited >= 1 else "."))
+    try:
+        yield slot
+    finally:
+        side.unlink(missing_ok=True)
+        lock.release()
+        _free_gpu_cache()
+
+
+def _free_gpu_cache() -> None:
+    """Hand memory the finished job no longer uses back to the GPU for the next participant."""
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+# ---------------------------------------------------------------- the room's pooled ratings
+def room_ratings(store_path: str | os.PathLike) -> dict[str, Any]:
+    """The shared store's ratings pooled across participants: per-participant counts and agreement statistics."""
+    from .rating import read_ratings
+    from .rating.agreement import agreement_summary, finished
+
+    items, ratings = read_ratings(store_path)
+    done = finished(ratings)
+    per = {name: sum(r.rater == name for r in done) for name in sorted({r.rater for r in ratings})}
+    return {"items": len(items), "ratings": len(done), "per_participant": per, "agreement": agreement_summary(ratings)}
+
+
+# ---------------------------------------------------------------- GPU status
+@dataclass
+class GpuStatus:
+    """One GPU's memory (bytes) and the processes using it."""
+
+    index: int
+    name: str
+    total: int
+    used: int
+    free: int
+    processes: list[dict[str, Any]]
+
+
+def gpu_status() -> tuple[list[GpuStatus], str]:
+    """Every NVIDIA GPU's memory and processes via NVML; ([], a plain reason) when there is none."""
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception as exc:  # noqa: BLE001 - no library, no driver or no GPU all mean the same here
+        return [], f"No NVIDIA GPU here ({exc}): training runs on the CPU."
+    try:
+        out = []
+        for i in range(pynvml.nvmlDeviceGetCount()):
+            handle = pynvml.nvmlDeviceGetHandleByIndex(i)
+            mem = pynvml.nvmlDeviceGetMemoryInfo(handle)
+            name = pynvml.nvmlDeviceGetName(handle)
+            procs = [{"pid": p.pid, "used": p.usedGpuMemory, "name": _process_name(p.pid)}
+                     for p in pynvml.nvmlDeviceGetComputeRunningProcesses(handle)]
+            out.append(GpuStatus(i, name.decode() if isinstance(name, bytes) else str(name), int(mem.total),
+                                 int(mem.used), int(mem.free), procs))
+        return out, "" if out else "NVML found no GPU: training runs on the CPU."
+    finally:
+        pynvml.nvmlShutdown()
+
+
+def _process_name(pid: int) -> str:
+    """'user: command' of a process, or '?' when it is not visible (another container or user)."""
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+        return f"{proc.username()}: {proc.name()}"
+    except Exception:  # noqa: BLE001 - processes in other namespaces are common on shared hosts
+        return "?"
+
+
+def _gb(n: int | None) -> str:
+    return "n/a" if n is None else f"{n / 1e9:.1f} GB"
+
+
+def gpu_status_html(gpus: list[GpuStatus], reason: str = "", lock_dir: str = "") -> str:
+    """The status as small HTML tables: memory per GPU, its processes, then the slots and the queue."""
+    import html
+
+    if not gpus:
+        parts = [f"<p class='gpu-none'>{html.escape(reason)}</p>"]
+    else:
+        parts = []
+        for g in gpus:
+            rows = "".join(f"<tr><td>{p['pid']}</td><td>{html.escape(p['name'])}</td><td>{_gb(p['used'])}</td></tr>"
+                           for p in g.processes) or "<tr><td colspan=3>no processes</td></tr>"
+            parts.append(f"<p><b>GPU {g.index}: {html.escape(g.name)}</b> - total {_gb(g.total)}, used {_gb(g.used)}, "
+                         f"free {_gb(g.free)}</p><table class='gpu-procs'><tr><th>pid</th><th>process</th>"
+                         f"<th>memory</th></tr>{rows}</table>")
+    if lock_dir and Path(lock_dir).exists():
+        q = queue_status(lock_dir)
+        held = ", ".join(f"slot {h['slot'] + 1}: {html.escape(h['participant'])}" for h in q["holders"]) or "none"
+        waits = ", ".join(html.escape(w["participant"]) for w in q["waiting"]) or "nobody"
+        parts.append(f"<p class='gpu-queue'>Training slots in use: {held}. Waiting: {waits}.</p>")
+    return "".join(parts)
+
+
+def gpu_status_widget(lock_dir: str = "") -> Any:
+    """A small widget: the GPU status (and slot queue of ``lock_dir``) with a Refresh button."""
+    import ipywidgets as widgets
+
+    view = widgets.HTML()
+    button = widgets.Button(description="Refresh", icon="refresh")
+    button.add_class("gpu-refresh")
+
+    def refresh(_: Any = None) -> None:
+        view.value = gpu_status_html(*gpu_status(), lock_dir=lock_dir)
+
+    button.on_click(refresh)
+    refresh()
+    box = widgets.VBox([view, button])
+    box.add_class("gpu-status")
+    return box
+
+
+__all__ = ["FitCheck", "GpuStatus", "SeatPlan", "WorkshopFitError", "apply_memory_cap", "check_fit", "gpu_memory_gb",
+           "gpu_slot", "gpu_status", "gpu_status_html", "gpu_status_widget", "model_shape", "participant_name",
+           "participant_session", "plan_seats", "queue_status", "require_fit", "room_ratings", "seat_table", "seat_table_markdown",
+           "seats_per_gpu", "slot_count", "train_setup", "workshop_plan"]

@@ -1,0 +1,173 @@
+"""Workshop mode: seat plans and caps, fit decisions with a smaller setting, participants as separate processes."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers.config import load_settings
+from helpers.memory_estimate import KNOWN_SHAPES, TrainSetup, estimate_memory
+from helpers.workshop import (WorkshopFitError, check_fit, participant_name, participant_session, plan_seats,
+                              require_fit, seat_table, seat_table_markdown, seats_per_gpu, train_setup, workshop_plan)
+
+REPO = Path(__file__).resolve().parent.parent
+LLAMA_7B = KNOWN_SHAPES["Llama-2-7B"]
+
+
+def test_plan_splits_the_gpu_into_contexts_headroom_and_slots():
+    plan = plan_seats(80, seats=10, need_gb=6.0, context_gb=0.5, headroom=0.1)
+    assert plan.usable_gb == pytest.approx(80 * 0.9 - 10 * 0.5)  # 67 GB
+    assert plan.slots == 10 and plan.cap_gb == pytest.approx(6.7) and plan.fits
+    assert plan.fraction == pytest.approx(6.7 / 80)
+
+    crowded = plan_seats(24, seats=12, need_gb=6.0)  # 21.6 - 6 = 15.6 GB: two jobs at once, the rest queue
+    assert crowded.slots == 2 and crowded.cap_gb == pytest.approx(7.8) and crowded.fits
+
+    fixed = plan_seats(24, seats=12, need_gb=6.0, slots=3)  # the host chose 3 slots: each gets 5.2 GB, too little
+    assert fixed.cap_gb == pytest.approx(5.2) and not fixed.fits
+
+    assert not plan_seats(8, seats=30, need_gb=1.0).fits  # 30 CUDA contexts alone exceed the GPU
+    with pytest.raises(ValueError, match="seats at least 1"):
+        plan_seats(24, seats=0, need_gb=1.0)
+
+
+@pytest.mark.parametrize("gpu, need", [(24, 1.3), (40, 5.8), (48, 9.7), (80, 5.8), (80, 41.9), (24, 30.0)])
+def test_seats_per_gpu_is_the_largest_room_where_everyone_trains_at_once(gpu, need):
+    n = seats_per_gpu(gpu, need)
+    if n:
+        assert plan_seats(gpu, n, need).slots == n
+    assert plan_seats(gpu, n + 1, need).slots < n + 1
+
+
+def test_seat_table_comes_from_the_estimator_and_the_guide_shows_it():
+    table = seat_table()
+    row = table[(table.model == "7B") & (table.method == "qlora")].iloc[0]
+    need = estimate_memory("7B", TrainSetup(method="qlora", optimizer="paged_adamw_8bit", batch_size=4, seq_len=512,
+                                            gradient_checkpointing=True)).total_gb
+    assert row.need_gb == round(need, 2)
+    assert row["80 GB"] == seats_per_gpu(80, need) and row["24 GB"] == seats_per_gpu(24, need)
+    assert (table[table.method == "full"]["80 GB"] <= table[table.method == "qlora"]["80 GB"].values).all()
+    guide = (REPO / "docs" / "workshop_guide.md").read_text()
+    assert seat_table_markdown(table) in guide, "regenerate the guide's table: print(seat_table_markdown(seat_table()))"
+
+
+def test_train_setup_describes_the_settings():
+    s = load_settings("workshop", {"train": {"batch_size": 2, "lora_r": 16, "target_modules": ["q_proj", "v_proj"]},
+                                   "data": {"max_length": 384}})
+    setup = train_setup(s)
+    assert (setup.method, setup.batch_size, setup.seq_len, setup.lora_r, setup.dtype_bytes) == ("qlora", 2, 384, 16, 2)
+    assert setup.lora_targets == ("q_proj", "v_proj")
+    assert train_setup(load_settings("ci", {"model": {"quantize_4bit": False}})).method == "lora"
+
+
+def _room(**workshop):
+    return {"workshop": {"gpu_memory_gb": 48.0, "seats": 4, **workshop}}
+
+
+def test_a_fitting_plan_passes_and_an_oversized_one_names_a_smaller_setting_that_fits():
+    ok = check_fit(load_settings("workshop", _room()), LLAMA_7B)
+    assert ok.fits and ok.plan.cap_gb >= ok.plan.need_gb
+
+    big = load_settings("workshop", {**_room(gpu_slots=4), "model": {"quantize_4bit": False},
+                                     "train": {"batch_size": 16}, "data": {"max_length": 1024}})
+    check = check_fit(big, LLAMA_7B)
+    assert not check.fits and check.plan.need_gb > check.plan.cap_gb
+    assert "train.batch_size=" in check.message and check.suggestion
+    # the suggestion really fits, and keeps the effective batch
+    smaller = load_settings("workshop", {**_room(gpu_slots=4), "model": {"quantize_4bit": False},
+                                         "train": {"batch_size": 16}, "data": {"max_length": 1024}, **check.suggestion})
+    assert check_fit(smaller, LLAMA_7B).fits
+    assert smaller.train.batch_size * smaller.train.grad_accum == 16
+
+
+def test_a_larger_batch_does_not_buy_a_larger_share():
+    room = workshop_plan(load_settings("workshop", _room()), LLAMA_7B)
+    greedy = workshop_plan(load_settings("workshop", {**_room(), "train": {"batch_size": 32}}), LLAMA_7B)
+    assert greedy.slots == room.slots and greedy.cap_gb == pytest.approx(room.cap_gb)
+    assert greedy.need_gb > room.need_gb
+
+
+def test_nothing_fits_says_what_to_change():
+    check = check_fit(load_settings("workshop", {"workshop": {"gpu_memory_gb": 8.0, "seats": 30}}), LLAMA_7B)
+    assert not check.fits and "fewer seats" in check.message
+    huge = load_settings("workshop", {"workshop": {"gpu_memory_gb": 16.0, "seats": 2}, "model": {"base_model": "x"}})
+    check = check_fit(huge, KNOWN_SHAPES["Llama-2-70B"])
+    assert not check.fits and "smaller model.base_model" in check.message
+
+
+def test_require_fit_raises_only_in_a_workshop(monkeypatch):
+    import helpers.workshop as workshop
+    monkeypatch.setattr(workshop, "model_shape", lambda settings: KNOWN_SHAPES["Llama-2-13B"])
+    crowded = load_settings("workshop", {"workshop": {"gpu_memory_gb": 24.0, "seats": 10, "gpu_slots": 5}})
+    with pytest.raises(WorkshopFitError, match="your share is"):
+        require_fit(crowded)
+    assert require_fit(load_settings("ci")) is None  # one person, own machine: nothing to enforce
+
+
+def test_no_gpu_means_no_cap():
+    check = check_fit(load_settings("workshop"))  # this test machine has no GPU and no gpu_memory_gb
+    assert check.fits and check.plan is None and "CPU" in check.message
+
+
+def test_participant_defaults(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_PARTICIPANT", "ada")
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    settings, run = participant_session(load_settings("workshop"), "demo", tmp_path)
+    assert settings.rating.rater == "ada" and run.root == tmp_path / "ada" / "demo"
+    assert participant_name(load_settings("workshop", {"workshop": {"participant": "team-3"}})) == "team-3"
+    _, solo = participant_session(load_settings("ci"), "demo", tmp_path)  # not a workshop: the usual folder
+    assert solo.root == tmp_path / "demo"
+    monkeypatch.setenv("COURSE_PARTICIPANT", "../etc")
+    with pytest.raises(Exception, match="workshop.participant"):
+        participant_name()
+
+
+PARTICIPANT = """
+import json, sys
+from helpers.config import load_settings
+from helpers.memory_estimate import KNOWN_SHAPES
+from helpers.workshop import check_fit, participant_session
+settings = load_settings("workshop", json.loads(sys.argv[1]))
+settings, run = participant_session(settings, "demo", sys.argv[2])
+check = check_fit(settings, KNOWN_SHAPES["Llama-2-7B"])
+print(json.dumps({"rater": settings.rating.rater, "run": str(run.root), "cap": check.plan.cap_gb,
+                  "need": check.plan.need_gb, "slots": check.plan.slots, "fits": check.fits,
+                  "suggestion": check.suggestion}))
+"""
+
+
+def test_participants_as_separate_processes_get_their_caps_and_decisions(tmp_path):
+    room = {"workshop": {"gpu_memory_gb": 24.0, "seats": 4}}
+    own = {"ada": {}, "bo": {}, "cy": {"train": {"batch_size": 2}},
+           "dee": {"train": {"batch_size": 16}, "data": {"max_length": 1024}}}
+    procs = {name: subprocess.Popen([sys.executable, "-c", PARTICIPANT, json.dumps({**room, **extra}), str(tmp_path)],
+                                    cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    env={**os.environ, "COURSE_PARTICIPANT": name})
+             for name, extra in own.items()}
+    results = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        results[name] = json.loads(out.strip().splitlines()[-1])
+
+    standard = estimate_memory(LLAMA_7B, train_setup(load_settings("workshop", room))).total_gb
+    usable = 24 * 0.9 - 4 * 0.5
+    slots = min(4, int(usable // standard))
+    for name, r in results.items():
+        assert r["rater"] == name and r["run"] == str(tmp_path / name / "demo")
+        assert r["slots"] == slots and r["cap"] == pytest.approx(usable / slots)
+    assert all(results[n]["fits"] for n in ("ada", "bo", "cy"))
+    assert not results["dee"]["fits"] and results["dee"]["need"] > results["dee"]["cap"]
+    assert results["dee"]["suggestion"]["train.batch_size"] < 16
+
+
+def test_the_guides_example_message_is_what_the_check_says():
+    s = load_settings("workshop", {"workshop": {"gpu_memory_gb": 24.0, "seats": 12}, "train": {"batch_size": 16},
+                                   "data": {"max_length": 512}})
+    message = check_fit(s, LLAMA_7B).message
+    assert message.startswith("Planned training needs about 74.3 GB but your share is 15.6 GB")
+    assert message.endswith("Try train.batch_size=2, train.grad_accum=8 (about 13.0 GB).")
+    guide = " ".join((REPO / "docs" / "workshop_guide.md").read_text().split())
+    assert " ".join(message.split()) in guide
