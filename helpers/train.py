@@ -2,8 +2,8 @@
 
     python -m helpers.train --run runs/demo --profile cpu-demo
     python -m helpers.train --run runs/demo --profile gpu --set train.epochs=1 --set train.batch_size=8
-    torchrun --nproc_per_node=2 -m helpers.train --run runs/demo --profile gpu      # one machine, 2 GPUs
-    accelerate launch --multi_gpu --num_processes 8 -m helpers.train --run runs/demo --profile gpu
+    torchrun --nproc_per_node=2 -m helpers.train --run-dir runs/demo --profile gpu  # one machine, 2 GPUs
+    accelerate launch --multi_gpu --num_processes 8 -m helpers.train --run-dir runs/demo --profile gpu
 
 Reads the curated data in RUN/data/ and writes RUN/train/ (adapter, log.csv, summary.json) as
 notebook 03 does. An interrupted run resumes from its last checkpoint when started again.
@@ -35,7 +35,9 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Train from RUN/data into RUN/train; exit code 0 on success, 2 on bad settings."""
     parser = argparse.ArgumentParser(description="QLoRA fine-tuning from a curated run directory.")
-    parser.add_argument("--run", required=True, help="run directory, e.g. runs/demo (needs data/ from notebook 01)")
+    parser.add_argument("--run", "--run-dir", dest="run", required=True,
+                        help="run directory, e.g. runs/demo (needs data/ from notebook 01); under torchrun write "
+                             "--run-dir, since torchrun reads --run as an abbreviation of its own --run-path")
     parser.add_argument("--profile", default="", help=f"one of {', '.join(PROFILES)}")
     parser.add_argument("--set", action="append", default=[], metavar="GROUP.FIELD=VALUE",
                         help="override a setting, e.g. --set train.learning_rate=1e-4 (repeatable)")

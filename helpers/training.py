@@ -37,8 +37,10 @@ from .live_plot import LivePlot
 from .models import compute_dtype, device, load_model, load_tokenizer, resolve_model
 from .overfit import OverfitDetector
 from .runs import RunDir, read_jsonl, write_json
+from .workshop import gpu_slot, require_fit
 
 CHECKPOINTS = "checkpoints"
+RANKS = "ranks"  # per-process reports of a multi-process run: examples seen, weight digests
 
 
 class TrainingOOMError(RuntimeError):
@@ -109,9 +111,11 @@ class LeftPadCollator:
 
     def __init__(self, pad_token_id: int):
         self.pad = pad_token_id
+        self.seen: list[str] = []  # ids of the training examples batched in this process, in order
 
     def __call__(self, rows: list[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
         """Batch tensors: input_ids, attention_mask, position_ids, labels."""
+        self.seen += [r["example_id"] for r in rows if "example_id" in r]
         width = max(len(r["input_ids"]) for r in rows)
         batch: dict[str, list[list[int]]] = {"input_ids": [], "attention_mask": [], "labels": []}
         for r in rows:
@@ -242,6 +246,31 @@ def _callback(plot: LivePlot | None, detector: OverfitDetector, early_stopping: 
     return LossWatch()
 
 
+def lora_fingerprint(model: Any) -> str:
+    """A short digest of the trainable weights (per-tensor sums, computed on the device): equal weights, equal digest."""
+    sums = [torch.stack([p.detach().double().sum(), p.detach().double().abs().sum()])
+            for _, p in sorted(model.named_parameters()) if p.requires_grad]
+    return hashlib.sha256(torch.cat(sums).cpu().numpy().tobytes()).hexdigest()[:16]
+
+
+def _rank_report(collator: LeftPadCollator, path: Path, rank: int, world: int) -> Any:
+    """Callback of a multi-process run: each process writes the examples it trained on and its weights after each step."""
+    from transformers import TrainerCallback
+
+    class RankReport(TrainerCallback):
+        def __init__(self) -> None:
+            self.fingerprints: dict[int, str] = {}
+
+        def on_step_end(self, args, state, control, model=None, **kwargs):
+            self.fingerprints[state.global_step] = lora_fingerprint(model)
+
+        def on_train_end(self, args, state, control, **kwargs):
+            write_json(path, {"rank": rank, "world_size": world, "example_ids": collator.seen,
+                              "lora_fingerprint_by_step": self.fingerprints})
+
+    return RankReport()
+
+
 def _schedule(settings: Settings, n_train: int, world: int) -> tuple[int, int]:
     """(total optimizer steps, evaluation interval) from epochs/max_steps and evals_per_epoch."""
     t = settings.train
@@ -321,37 +350,52 @@ def write_log_csv(log_history: list[dict[str, Any]], path: Path) -> Path:
 def train_sft(run: RunDir, settings: Settings, show_plot: bool = True, resume: bool = True,
               echo: bool = True) -> TrainResult:
     """Fine-tune the base model with (Q)LoRA on the run's curated data; keeps the best adapter by validation loss."""
-    from datasets import Dataset
-
     t = settings.train
     train_examples = load_split(run, "train", t.max_train_examples)
     val_examples = load_split(run, "val", t.max_val_examples)
     check_train_settings(settings, len(train_examples))
     hashes = {s: split_hash(run.data / f"{s}.jsonl") for s in ("train", "val", "test") if (run.data / f"{s}.jsonl").exists()}
+    require_fit(settings)  # a workshop: the planned use must fit the participant's share of the GPU
+    with gpu_slot(settings):  # a workshop: wait for one of the GPU's training slots before any model loads
+        return _train_loaded(run, settings, train_examples, val_examples, hashes, show_plot, resume, echo)
 
+
+def _train_loaded(run: RunDir, settings: Settings, train_examples: list[dict[str, Any]],
+                  val_examples: list[dict[str, Any]], hashes: dict[str, str], show_plot: bool, resume: bool,
+                  echo: bool) -> TrainResult:
+    """The training itself, once the data and settings are checked (and a workshop's GPU slot is held)."""
+    from datasets import Dataset
+
+    t = settings.train
     model, tokenizer = prepare_peft_model(settings)
     train_ds = Dataset.from_list(encode_split(tokenizer, train_examples, settings.data.max_length))
     val_ds = Dataset.from_list(encode_split(tokenizer, val_examples, settings.data.max_length))
     train_ds = train_ds.add_column("length", [len(x) for x in train_ds["input_ids"]])
+    train_ds = train_ds.add_column("example_id", [str(e.get("id", i)) for i, e in enumerate(train_examples)])
 
     ckpt_dir = run.train / CHECKPOINTS
     fingerprint = _settings_fingerprint(settings, hashes)
     stamp = ckpt_dir / "fingerprint.txt"
     can_resume = resume and stamp.exists() and stamp.read_text() == fingerprint and any(ckpt_dir.glob("checkpoint-*"))
-    if not can_resume and ckpt_dir.exists():
-        shutil.rmtree(ckpt_dir)
-    ckpt_dir.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(fingerprint)
+    world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
+    is_main = rank == 0
+    if is_main:  # one process prepares the shared folders; the others only read them
+        if not can_resume and ckpt_dir.exists():
+            shutil.rmtree(ckpt_dir)
+        ckpt_dir.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(fingerprint)
+        shutil.rmtree(run.train / RANKS, ignore_errors=True)
 
-    world = int(os.environ.get("WORLD_SIZE", "1"))
     args = training_arguments(settings, ckpt_dir, len(train_ds), world)
-    is_main = int(os.environ.get("RANK", "0")) == 0
     plot = LivePlot(f"QLoRA fine-tuning of {Path(settings.model.base_model).name}" if settings.model.quantize_4bit
                     else "LoRA fine-tuning", show=show_plot and is_main) if is_main else None
     detector = OverfitDetector(patience=t.patience)
+    collator = LeftPadCollator(tokenizer.pad_token_id)
+    callbacks = [_callback(plot, detector, t.early_stopping, echo and is_main)]
+    if world > 1:
+        callbacks.append(_rank_report(collator, run.train / RANKS / f"rank-{rank}.json", rank, world))
     trainer = _trainer_class()(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
-                               data_collator=LeftPadCollator(tokenizer.pad_token_id),
-                               callbacks=[_callback(plot, detector, t.early_stopping, echo and is_main)])
+                               data_collator=collator, callbacks=callbacks)
     start = time.perf_counter()
     try:
         output = trainer.train(resume_from_checkpoint=True if can_resume else None)
