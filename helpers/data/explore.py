@@ -1,7 +1,6 @@
 """Tables for looking at the data in notebook 01: raw records, the planted mess, before/after, flagged answers."""
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -9,6 +8,8 @@ from typing import Any
 import pandas as pd
 from IPython.display import Image
 from matplotlib.figure import Figure
+
+from ..display import figure_png
 
 from .cleaning import clean_message, clean_reply
 from .pii import redact, score_redaction
@@ -85,7 +86,5 @@ def split_table(card: dict[str, Any]) -> pd.DataFrame:
 
 
 def image(fig: Figure) -> Image:
-    """A figure as a PNG image for ``display`` (works in any kernel, without pyplot's inline backend)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    return Image(data=buf.getvalue(), format="png")
+    """A figure as a PNG image for ``display``."""
+    return Image(data=figure_png(fig), format="png")
