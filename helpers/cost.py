@@ -204,5 +204,24 @@ def plot_size_comparison(table: Any, column: str = "cost_per_year_ref_gpu") -> A
 
 
 __all__ = ["Measured", "REFERENCE_GPU", "compare_model_sizes", "count_examples", "flops_per_token", "model_params",
-           "plot_cost_breakdown", "plot_size_comparison", "rating_hours", "read_measured", "scale_throughput",
+           "planned_tokens", "plot_cost_breakdown", "plot_size_comparison", "rating_hours", "read_measured", "scale_throughput",
            "total_cost_of_ownership", "training_cost", "training_hours"]
+
+
+def planned_tokens(run: RunDir, settings: Settings) -> int:
+    """Tokens one training run will process: the encoded training split times the epochs (or the step budget)."""
+    from .chat_format import encode_example
+    from .models import load_tokenizer
+
+    t = settings.train
+    examples = read_jsonl(run.require("data/train.jsonl", "01_data_curation"))
+    if t.max_train_examples:
+        examples = examples[:t.max_train_examples]
+    if not examples:
+        raise ValueError(f"{run.data / 'train.jsonl'} has no examples; rerun notebook 01")
+    tokenizer = load_tokenizer(settings.model.base_model, settings.model.trust_remote_code)
+    per_epoch = sum(len(encode_example(tokenizer, ex, settings.data.max_length)["input_ids"]) for ex in examples)
+    if t.max_steps:
+        per_example = per_epoch / len(examples)
+        return int(t.max_steps * t.batch_size * t.grad_accum * per_example)  # max_steps overrides epochs
+    return int(per_epoch * t.epochs)
