@@ -380,7 +380,12 @@ def gpu_slot(settings: Settings, participant: str | None = None, report: Callabl
     k = slot_count(settings)
     lock_dir = Path(w.lock_dir).expanduser()
     queue = lock_dir / QUEUE_DIR
-    queue.mkdir(parents=True, exist_ok=True)
+    try:
+        queue.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"workshop.lock_dir {str(lock_dir)!r} cannot be used ({exc.strerror}): ask the host to "
+                            "create it writable for all participants, or set workshop.lock_dir='' to train "
+                            "without the queue") from exc
     info = {"participant": who, "pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
     ticket_path = queue / f"{time.time_ns():020d}-{os.getpid()}.lock"
     ticket = FileLock(str(ticket_path))

@@ -171,3 +171,17 @@ def test_the_guides_example_message_is_what_the_check_says():
     assert message.endswith("Try train.batch_size=2, train.grad_accum=8 (about 13.0 GB).")
     guide = " ".join((REPO / "docs" / "workshop_guide.md").read_text().split())
     assert " ".join(message.split()) in guide
+
+
+def test_the_cap_is_set_as_a_fraction_of_the_gpu(monkeypatch):
+    import torch
+
+    import helpers.workshop as workshop
+    fractions = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "set_per_process_memory_fraction", lambda f, device=None: fractions.append(f))
+    monkeypatch.setattr(workshop, "model_shape", lambda settings: LLAMA_7B)
+    settings = load_settings("workshop", {"workshop": {"gpu_memory_gb": 48.0, "seats": 4, "gpu_slots": 2}})
+    assert workshop.apply_memory_cap(settings) == pytest.approx((48 * 0.9 - 4 * 0.5) / 2 / 48)
+    assert fractions == [pytest.approx(20.6 / 48)]
+    assert workshop.apply_memory_cap(load_settings("gpu")) is None  # one person per GPU: no cap

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from helpers.config import load_settings
+from helpers.config import SettingsError, load_settings
 from helpers.workshop import gpu_slot, gpu_status, gpu_status_html, gpu_status_widget, queue_status
 
 REPO = Path(__file__).resolve().parent.parent
 
 WORKER = """
 import json, sys, time
-from helpers.config import load_settings
+from helpers.config import SettingsError, load_settings
 from helpers.workshop import gpu_slot
 lock_dir, slots, hold = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 settings = load_settings("ci", {"workshop": {"lock_dir": lock_dir, "gpu_slots": slots, "poll_seconds": 0.1,
@@ -145,3 +145,12 @@ def test_gpu_status_on_cpu_is_a_plain_message_and_the_widget_refreshes(monkeypat
     _fake_nvml(monkeypatch, [])
     button.click()
     assert "NVIDIA A100" in view.value and "no processes" in view.value
+
+
+def test_an_unusable_lock_dir_is_named(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    settings = load_settings("ci", {"workshop": {"lock_dir": str(blocker / "locks")}})
+    with pytest.raises(SettingsError, match="workshop.lock_dir .* cannot be used"):
+        with gpu_slot(settings):
+            pass
