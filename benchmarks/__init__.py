@@ -1,0 +1,1 @@
+"""Speed benchmarks against named baselines (`make bench` runs :mod:`benchmarks.run_all`)."""
