@@ -202,7 +202,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "train": {"learning_rate": 1e-3, "lora_r": 16, "lora_alpha": 32, "batch_size": 8,
                   "max_steps": 30, "epochs": 1, "max_val_examples": 48, "evals_per_epoch": 3,
                   "log_every": 2, "warmup_ratio": 0.05, "patience": 3},
-        "dpo": {"learning_rate": 5e-5, "max_steps": 12, "batch_size": 4, "min_pairs": 8},
+        "dpo": {"learning_rate": 5e-5, "max_steps": 8, "batch_size": 4, "min_pairs": 8},
         "rating": {"n_items": 24},
         "eval": {"max_examples": 48, "batch_size": 16, "max_new_tokens": 40, "bootstrap_samples": 300},
     },

@@ -1,0 +1,73 @@
+"""DPO from preference pairs: validation of the pairs, clean skips, and real learning on held-out pairs."""
+import json
+
+import pytest
+
+from helpers.config import load_settings
+from helpers.preference import PreferenceDataError, load_pairs, split_pairs, train_dpo, usable_pairs
+from helpers.runs import write_jsonl
+from toy_run import add_fresh_adapter, add_preferences, make_toy_run
+
+
+def _pair(chosen, rejected):
+    return {"prompt": [{"role": "user", "content": "q"}], "chosen": [{"role": "assistant", "content": chosen}],
+            "rejected": [{"role": "assistant", "content": rejected}]}
+
+
+def test_bad_pair_is_named_by_line(tmp_path):
+    path = write_jsonl(tmp_path / "p.jsonl", [_pair("a", "b"), {"prompt": "q", "chosen": "a"}])
+    with pytest.raises(PreferenceDataError, match=r"p\.jsonl:2: missing or empty rejected"):
+        load_pairs(path)
+
+
+def test_all_ties_and_too_few_pairs_say_what_to_do():
+    with pytest.raises(PreferenceDataError, match="all ties"):
+        usable_pairs([_pair("same", "same")] * 20, min_pairs=8)
+    with pytest.raises(PreferenceDataError, match=r"only 3 usable .* at least 8 \(dpo\.min_pairs\)"):
+        usable_pairs([_pair("a", f"b{i}") for i in range(3)] + [_pair("x", "x")], min_pairs=8)
+
+
+def test_split_is_seeded_and_disjoint():
+    pairs = [_pair("a", f"b{i}") for i in range(30)]
+    train, held = split_pairs(pairs, 0.2, seed=1)
+    assert len(held) == 6 and len(train) == 24
+    assert split_pairs(pairs, 0.2, seed=1) == (train, held)
+    assert not {p["rejected"][0]["content"] for p in train} & {p["rejected"][0]["content"] for p in held}
+
+
+def test_too_few_pairs_skip_cleanly(tmp_path):
+    run = make_toy_run(tmp_path)
+    (run.train / "adapter").mkdir(parents=True)
+    (run.train / "adapter" / "adapter_config.json").write_text("{}")
+    write_jsonl(run.ratings / "preferences.jsonl", [_pair("a", "b")] * 3)
+    result = train_dpo(run, load_settings("ci"), show_plot=False)
+    assert result.skipped and "only 3 usable" in result.reason and "at least 8" in result.reason
+    assert json.loads((run.dpo / "summary.json").read_text())["skipped"] is True
+    assert not (run.dpo / "adapter").exists()
+
+
+def test_missing_inputs_name_the_notebooks(tmp_path):
+    from helpers.runs import MissingInputError
+    run = make_toy_run(tmp_path)
+    with pytest.raises(MissingInputError, match="04_human_rating"):
+        train_dpo(run, load_settings("ci"), show_plot=False)
+    add_preferences(run)
+    with pytest.raises(MissingInputError, match="03_qlora_training"):
+        train_dpo(run, load_settings("ci"), show_plot=False)
+
+
+@pytest.mark.slow
+def test_dpo_raises_held_out_preference_accuracy(tmp_path):
+    run = make_toy_run(tmp_path)
+    add_fresh_adapter(run)
+    add_preferences(run)
+    result = train_dpo(run, load_settings("ci", {"dpo": {"max_steps": 10}}), show_plot=False)
+    s = result.summary
+    assert not result.skipped
+    assert s["held_out_accuracy_after"] > 0.5 > s["held_out_accuracy_before"], s
+    assert s["held_out_margin_after"] > s["held_out_margin_before"]
+    assert (result.adapter_dir / "adapter_model.safetensors").exists()
+    assert not (result.adapter_dir / "ref").exists()  # only the policy adapter is saved
+    assert (run.plots / "dpo.png").exists() and (run.dpo / "log.csv").exists()
+    metrics = json.loads(run.metrics_path.read_text())
+    assert metrics["training"]["dpo"]["held_out_accuracy_after"] == s["held_out_accuracy_after"]
