@@ -211,7 +211,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "train": {"learning_rate": 1e-3, "lora_r": 16, "lora_alpha": 32, "batch_size": 8,
                   "max_steps": 90, "epochs": 1, "max_val_examples": 96, "evals_per_epoch": 6,
                   "log_every": 3, "warmup_ratio": 0.05, "patience": 3},
-        "dpo": {"learning_rate": 5e-5, "max_steps": 30, "batch_size": 4},
+        "dpo": {"learning_rate": 5e-5, "max_steps": 16, "batch_size": 4},
         "rating": {"n_items": 40},
         "eval": {"max_examples": 120, "batch_size": 24, "max_new_tokens": 48},
     },
