@@ -73,13 +73,13 @@ def _val_losses(run_dir: Path) -> dict[int, float]:
 def test_killed_training_resumes_and_ends_where_an_uninterrupted_run_ends(tmp_path):
     straight = make_toy_run(tmp_path / "a", "straight").root
     proc = _cli(straight)
-    out = proc.communicate(timeout=600)[0]
+    out = proc.communicate(timeout=1200)[0]
     assert proc.returncode == 0, out
 
     interrupted = make_toy_run(tmp_path / "b", "interrupted").root
     proc = _cli(interrupted)
     ckpt = interrupted / "train" / "checkpoints" / "checkpoint-4"
-    deadline = time.time() + 600
+    deadline = time.time() + 1200
     while not (ckpt / "trainer_state.json").exists():
         assert proc.poll() is None and time.time() < deadline, "training ended before it could be killed"
         time.sleep(0.5)
@@ -89,7 +89,7 @@ def test_killed_training_resumes_and_ends_where_an_uninterrupted_run_ends(tmp_pa
     assert not (interrupted / "train" / "summary.json").exists()
 
     proc = _cli(interrupted)
-    out = proc.communicate(timeout=600)[0]
+    out = proc.communicate(timeout=1200)[0]
     assert proc.returncode == 0, out
     summary = json.loads((interrupted / "train" / "summary.json").read_text())
     assert summary["resumed"] is True and summary["steps"] == 8

@@ -49,8 +49,8 @@ def test_seat_table_comes_from_the_estimator_and_the_guide_shows_it():
     assert row.need_gb == round(need, 2)
     assert row["80 GB"] == seats_per_gpu(80, need) and row["24 GB"] == seats_per_gpu(24, need)
     assert (table[table.method == "full"]["80 GB"] <= table[table.method == "qlora"]["80 GB"].values).all()
-    guide = (REPO / "docs" / "workshop_guide.md").read_text()
-    assert seat_table_markdown(table) in guide, "regenerate the guide's table: print(seat_table_markdown(seat_table()))"
+    guide = (REPO / "README.md").read_text()
+    assert seat_table_markdown(table) in guide, "regenerate the README host guide table: print(seat_table_markdown(seat_table()))"
 
 
 def test_train_setup_describes_the_settings():
@@ -169,7 +169,7 @@ def test_the_guides_example_message_is_what_the_check_says():
     message = check_fit(s, LLAMA_7B).message
     assert message.startswith("Planned training needs about 74.3 GB but your share is 15.6 GB")
     assert message.endswith("Try train.batch_size=2, train.grad_accum=8 (about 13.0 GB).")
-    guide = " ".join((REPO / "docs" / "workshop_guide.md").read_text().split())
+    guide = " ".join((REPO / "README.md").read_text().split())
     assert " ".join(message.split()) in guide
 
 
