@@ -479,7 +479,8 @@ def side_by_side(run: RunDir, settings: Settings, adapter_dir: Path, n: int = 6,
     examples = [e for e in load_split(run, "test") if e["task"] == task][:n]
     m = settings.model
     tokenizer = load_tokenizer(m.base_model, m.trust_remote_code)
-    model = load_adapter(load_model(m.base_model, m.quantize_4bit, m.compute_dtype, m.trust_remote_code), adapter_dir)
+    model = load_adapter(load_model(m.base_model, m.quantize_4bit, m.compute_dtype, m.trust_remote_code,
+                                    for_generation=True), adapter_dir)
     kwargs = {"batch_size": settings.eval.batch_size, "max_new_tokens": settings.eval.max_new_tokens, "progress": False}
     tuned = generate_answers(model, tokenizer, examples, **kwargs)
     with model.disable_adapter():

@@ -63,3 +63,18 @@ def test_four_bit_loading_on_cpu_generates():
 def test_trust_remote_code_is_off_by_default():
     from helpers.config import load_settings
     assert load_settings("ci").model.trust_remote_code is False
+
+
+@pytest.mark.slow
+def test_generation_model_on_cpu_is_the_4bit_model_dequantized_once():
+    import bitsandbytes as bnb
+    from helpers.generation import ask
+
+    if torch.cuda.is_available():
+        pytest.skip("on a GPU the fused 4-bit kernels are kept")
+    tok = load_tokenizer()
+    four_bit = load_model(quantize_4bit=True)
+    fast = load_model(quantize_4bit=True, for_generation=True)
+    assert not [m for m in fast.modules() if isinstance(m, bnb.nn.Linear4bit)]
+    questions = ["What is the power rating of the Alder Max (VX-PS-5002)?", "Where is my order?"]
+    assert ask(four_bit, tok, questions, max_new_tokens=12) == ask(fast, tok, questions, max_new_tokens=12)
