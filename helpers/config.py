@@ -209,11 +209,11 @@ PROFILES: dict[str, dict[str, Any]] = {
     # The default without a GPU: the whole course in about 15 minutes on 2 cores.
     "cpu-demo": {
         "train": {"learning_rate": 1e-3, "lora_r": 16, "lora_alpha": 32, "batch_size": 8,
-                  "max_steps": 90, "epochs": 1, "max_val_examples": 96, "evals_per_epoch": 6,
-                  "log_every": 3, "warmup_ratio": 0.05, "patience": 3},
+                  "max_steps": 40, "epochs": 1, "max_val_examples": 64, "evals_per_epoch": 5,
+                  "log_every": 2, "warmup_ratio": 0.05, "patience": 3},
         "dpo": {"learning_rate": 5e-5, "max_steps": 16, "batch_size": 4},
         "rating": {"n_items": 40},
-        "eval": {"max_examples": 120, "batch_size": 24, "max_new_tokens": 48},
+        "eval": {"max_examples": 80, "batch_size": 24, "max_new_tokens": 48},
     },
     # The case study's recipe on a GPU: NF4 + double quantization, r=8, alpha=16, lr 2e-5, bs 4, 3 epochs.
     "gpu": {
