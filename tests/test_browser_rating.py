@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -129,7 +130,7 @@ def test_rating_by_clicking_lands_in_sqlite_and_markup_stays_text(lab):
             page.goto(lab["url"])
             editor = page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first
             editor.wait_for(timeout=90_000)
-            page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=90_000)  # kernel connected
+            page.get_by_text(re.compile(r"^Python 3 .*\| Idle$")).first.wait_for(timeout=90_000)  # kernel connected
             editor.click()
             page.keyboard.press("Shift+Enter")
             app = page.locator(".rating-app")
