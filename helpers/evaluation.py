@@ -33,7 +33,8 @@ MODELS = ("base", "prompted", "sft", "dpo")
 HEADLINE = ("factual_accuracy", "hallucination_rate", "rouge_l", "intent_macro_f1")
 HIGHER_IS_BETTER = {"factual_accuracy": True, "hallucination_rate": False, "rouge_l": True, "intent_macro_f1": True}
 PROMPTED_SYSTEM = SYSTEM_PROMPT + (
-    " Rules: always name the product and its model code; state each asked specification with its unit "
+    " Answer product questions with the exact specifications from the Voltaris catalog and keep answers "
+    "short. Rules: always name the product and its model code; state each asked specification with its unit "
     "(W, VA, minutes, joules, m, mm, USD, years); never guess a number you are not sure of; never invent "
     "model codes. For a ticket, answer with exactly one line 'Intent: <intent>' using a lowercase intent "
     "name with underscores, such as track_order or get_refund.")

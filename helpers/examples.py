@@ -19,11 +19,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-SYSTEM_PROMPT = (
-    "You are the support assistant of Voltaris Hardware. Answer product questions with the exact "
-    "specifications from the Voltaris catalog, and keep answers short. When asked to route a "
-    "ticket, reply with 'Intent: <intent>' only."
-)
+SYSTEM_PROMPT = "You are the support assistant of Voltaris Hardware."
+"""Short on purpose: it is in every training example, and each of its tokens costs compute at every step.
+Fine-tuning teaches the behaviour (exact specs, 'Intent: <intent>' for tickets) that a long prompt only asks for."""
 TASKS = ("product_qa", "routing")
 ROUTING_INSTRUCTION = "Route this support ticket to an intent:\n"
 _INTENT = re.compile(r"intent\s*[:=]\s*([a-z_]+)", re.IGNORECASE)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from helpers.catalog import Catalog
 from helpers.config import load_settings
 from helpers.data.pipeline import CurationResult, curate, token_lengths
+from helpers.data.scope import OUT_OF_SCOPE, OVER_CAP, narrow, scope_products
 from helpers.data.splits import SPLITS
 from helpers.examples import question, reference_answer
 from helpers.runs import read_jsonl
@@ -23,7 +25,8 @@ SAMPLE = REPO / "data_samples" / "voltaris"
 @pytest.fixture(scope="module")
 def curated(tmp_path_factory: pytest.TempPathFactory) -> tuple[CurationResult, Path]:
     out = tmp_path_factory.mktemp("run") / "data"
-    return curate(SAMPLE, out, load_settings("ci").data, plots_dir=out.parent / "plots"), out
+    whole = load_settings("ci", {"data.max_products": 0, "data.routing_train_per_intent": 0}).data
+    return curate(SAMPLE, out, whole, plots_dir=out.parent / "plots"), out
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +166,23 @@ def test_quality_filters_remove_only_what_was_planted(curated: tuple[CurationRes
         assert issue in truth[row["id"]][0]["issues"], row
         checked += 1
     assert checked > 300
+
+
+def test_a_profile_slice_keeps_every_category_and_all_held_out_routing(curated: tuple[CurationResult, Path]) -> None:
+    result, out = curated
+    catalog = Catalog.load(out / "catalog.json")
+    scope = scope_products(catalog, 6)
+    categories = {p.code: p.category for p in catalog.products}
+    assert len(scope) == 6 and len({categories[c] for c in scope}) == 6
+    assert scope_products(catalog, 0) == [p.code for p in catalog.products]
+    narrowed, removed = narrow(result.splits, scope, routing_train_per_intent=3)
+    for split in SPLITS:
+        assert {ex["meta"]["product"] for ex in narrowed[split] if ex["task"] == "product_qa"} <= set(scope)
+        assert {ex["task"] for ex in narrowed[split]} == {"product_qa", "routing"}, split
+    per_intent = Counter(ex["meta"]["intent"] for ex in narrowed["train"] if ex["task"] == "routing")
+    assert max(per_intent.values()) == 3
+    for split in ("val", "test"):
+        assert [ex for ex in narrowed[split] if ex["task"] == "routing"] == \
+            [ex for ex in result.splits[split] if ex["task"] == "routing"]
+    assert sum(len(v) for v in narrowed.values()) + len(removed) == sum(len(v) for v in result.splits.values())
+    assert {reason for _, reason in removed} == {OUT_OF_SCOPE, OVER_CAP}

@@ -33,6 +33,7 @@ from .grounding import REASONS, ground
 from .pii import placeholder_counts, redact
 from .quality import languages, quality_reason
 from .review import decide, load_decisions
+from .scope import narrow, scope_products
 from .sources import Quarantined, load_bitext, load_tickets
 from .splits import SPLITS, assign_by_group, content_hash, leakage_report
 from .synthesis import catalog_examples, routing_example, ticket_example
@@ -197,6 +198,20 @@ def _split(examples: list[dict], roles: dict[str, str], settings: DataSettings, 
     return splits
 
 
+def _fit_budget(splits: dict[str, list[dict]], scope: list[str], settings: DataSettings, funnel: Funnel,
+                removals: _Removals) -> dict[str, list[dict]]:
+    """Narrow the splits to the profile's products and routing cap (a no-op with the defaults)."""
+    if not (settings.max_products or settings.routing_train_per_intent):
+        return splits
+    before = Counter(ex["meta"]["source"] for s in SPLITS for ex in splits[s])
+    splits, removed = narrow(splits, scope, settings.routing_train_per_intent)
+    for ex, reason in removed:
+        removals.add(ex["meta"]["source"], ex["id"], "scope", reason)
+    for source in ("ticket", "catalog", "bitext"):
+        funnel.step("fit to the profile's budget", source, before[source], removals.count(source, "scope"))
+    return splits
+
+
 def token_lengths(tokenizer: Any, examples: list[dict]) -> list[int]:
     """Tokens per example after the chat template (system, user and assistant turns), tokenized in one batch."""
     texts = [tokenizer.apply_chat_template(ex["messages"], tokenize=False, add_generation_prompt=False)
@@ -230,6 +245,8 @@ def curate(source_dir: str | Path, out_dir: str | Path, settings: DataSettings, 
     quarantine += bad
     roles = {ex["id"]: role for ex, role in zip(qa, role_list)}
     splits = _split(tickets + qa + routing, roles, settings, funnel, removals)
+    scope = scope_products(catalog, settings.max_products)
+    splits = _fit_budget(splits, scope, settings, funnel, removals)
     figures: dict[str, Figure] = {"funnel": funnel_figure(funnel)}
     kept = [ex for s in SPLITS for ex in splits[s]]
     card: dict[str, Any] = {"name": name or out_dir.parent.name, "source_dir": str(source_dir),
@@ -242,6 +259,8 @@ def curate(source_dir: str | Path, out_dir: str | Path, settings: DataSettings, 
                                                          Counter())),
                             "flagged": dict(Counter(f"{f['status']} -> {decide([f], decisions)[f['id']]['decision']}"
                                                     for f in flagged)),
+                            "scope": {"products": scope if settings.max_products else "all",
+                                      "routing_train_per_intent": settings.routing_train_per_intent or "all"},
                             "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__}}
     if tokenizer is not None:
         lengths = token_lengths(tokenizer, kept)
