@@ -211,7 +211,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "rating": {"n_items": 24},
         "eval": {"max_examples": 48, "batch_size": 16, "max_new_tokens": 40, "bootstrap_samples": 300},
     },
-    # The default without a GPU: the whole course in about 15 minutes on 2 cores. Six products (one per
+    # The default without a GPU: the whole course in about 21 minutes on 2 cores (measured; 6 of them training). Six products (one per
     # category) and 8 routing utterances per intent make about 470 training examples, which 80 steps of 8
     # see about 1.4 times: measured here, routing macro F1 reaches about 0.85-0.9 and facts start to stick.
     "cpu-demo": {
