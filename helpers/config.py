@@ -211,9 +211,10 @@ PROFILES: dict[str, dict[str, Any]] = {
         "rating": {"n_items": 24},
         "eval": {"max_examples": 48, "batch_size": 16, "max_new_tokens": 40, "bootstrap_samples": 300},
     },
-    # The default without a GPU: the whole course in about 21 minutes on 2 cores (measured; 6 of them training). Six products (one per
-    # category) and 8 routing utterances per intent make about 470 training examples, which 80 steps of 8
-    # see about 1.4 times: measured here, routing macro F1 reaches about 0.85-0.9 and facts start to stick.
+    # The default without a GPU: the whole course in about 21 minutes on 2 cores, 6 of them training (measured).
+    # Six products (one per category) and 8 routing utterances per intent make about 465 training examples,
+    # which 80 steps of 8 see about 1.4 times. Measured: factual accuracy 0.00 -> 0.32 on the slice, routing
+    # macro F1 0.00 -> 0.82, validation loss 1.77 -> 0.36; the trainer's wall time was 6.2 minutes.
     "cpu-demo": {
         "data": {"max_products": 6, "routing_train_per_intent": 8},
         "train": {"learning_rate": 3e-3, "lora_r": 16, "lora_alpha": 32, "batch_size": 8,

@@ -69,7 +69,7 @@ class LivePlot:
                     ax.plot(steps, values, color="tab:blue", alpha=0.25, linewidth=1)
                     ax.plot(steps, smooth(values), color="tab:blue", label=f"{name} (smoothed)")
                 else:
-                    ax.plot(steps, values, marker="o", label=name)
+                    ax.plot(steps, values, marker="o", color="tab:orange", label=name)
             for label, p, step, value, style in self.markers:
                 if p == panel:
                     ax.plot([step], [value], style, color="tab:green", markersize=14, label=label)
