@@ -22,10 +22,14 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data_samples" / "voltaris"
 
 
+WHOLE_CATALOG = {"data.max_products": 0, "data.routing_train_per_intent": 0}
+"""The ci profile's data settings over the whole catalog (ci itself teaches a six-product slice)."""
+
+
 @pytest.fixture(scope="module")
 def curated(tmp_path_factory: pytest.TempPathFactory) -> tuple[CurationResult, Path]:
     out = tmp_path_factory.mktemp("run") / "data"
-    whole = load_settings("ci", {"data.max_products": 0, "data.routing_train_per_intent": 0}).data
+    whole = load_settings("ci", WHOLE_CATALOG).data
     return curate(SAMPLE, out, whole, plots_dir=out.parent / "plots"), out
 
 
@@ -122,7 +126,7 @@ def test_another_corpus_of_the_same_shape(tmp_path: Path) -> None:
     other = tmp_path / "other"
     subprocess.run([sys.executable, str(REPO / "data_samples" / "generate.py"), "--out", str(other), "--products",
                     "18", "--tickets", "400", "--seed", "99", "--no-bitext"], check=True, capture_output=True)
-    settings = load_settings("ci").data
+    settings = load_settings("ci", WHOLE_CATALOG).data
     first = curate(other, tmp_path / "a", settings)
     assert all(r["reconciles"] for r in first.card["reconciliation"].values())
     assert set(first.card["leakage"].values()) == {0}
@@ -137,7 +141,7 @@ def test_review_decisions_change_the_output(tmp_path: Path) -> None:
     other = tmp_path / "other"
     subprocess.run([sys.executable, str(REPO / "data_samples" / "generate.py"), "--out", str(other), "--products",
                     "18", "--tickets", "600", "--seed", "5", "--no-bitext"], check=True, capture_output=True)
-    settings = load_settings("ci").data
+    settings = load_settings("ci", WHOLE_CATALOG).data
     base = curate(other, tmp_path / "a", settings)
     corrected = [f for f in base.flagged if f["status"] == "corrected"]
     assert len(corrected) >= 2

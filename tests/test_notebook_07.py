@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from budget_fixtures import make_run
+from helpers.config import load_settings
 
 pytestmark = pytest.mark.slow
 
@@ -16,7 +17,7 @@ def test_notebook_07_on_a_complete_run(run_notebook, tmp_path) -> None:
     for name in ("cost_breakdown.png", "cost_by_model_size.png"):
         assert (run.plots / name).stat().st_size > 0
     text = "".join(str(o.get("text", "")) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
-    assert "setting train.learning_rate: 0.0005 -> 0.001" in text
+    assert f"setting train.learning_rate: 0.0005 -> {load_settings('ci').train.learning_rate}" in text
     assert "make baseline RUN=t" in text
 
 

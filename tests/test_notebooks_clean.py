@@ -1,5 +1,6 @@
 """Committed notebooks carry no outputs, use the python3 kernel and have a standard parameters cell."""
 import ast
+import json
 
 import nbformat
 import pytest
@@ -17,6 +18,9 @@ def test_there_are_notebooks():
 
 @pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.name)
 def test_notebook_is_clean(path):
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    missing = [i for i, cell in enumerate(raw["cells"]) if "id" not in cell]
+    assert not missing, f"{path.name} cells {missing} lack an id (nbformat 4.5 requires one)"
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"

@@ -6,6 +6,7 @@ import copy
 import pytest
 
 from budget_fixtures import METRICS, make_run
+from helpers.config import load_settings
 from helpers.run_compare import compare_runs, diff, flatten
 
 
@@ -29,12 +30,13 @@ def test_changed_data_settings_and_metrics(tmp_path) -> None:
     b = make_run(tmp_path, "b", n_train=60, settings={"train": {"learning_rate": 5e-4}}, metrics=better)
     comp = compare_runs(a, b)
     assert set(comp.data_changed) == {"train"}
-    assert comp.settings_changed == {"train.learning_rate": (1e-3, 5e-4)}
+    ci_rate = load_settings("ci").train.learning_rate
+    assert comp.settings_changed == {"train.learning_rate": (ci_rate, 5e-4)}
     table = comp.metrics_table().set_index("metric")
     assert table.loc["models.sft.factual_accuracy", "B - A"] == pytest.approx(0.10)
     assert table.loc["models.sft.factual_accuracy", "B better"] == True  # noqa: E712 - numpy bool
     assert table.loc["models.sft.hallucination_rate", "B better"] == True  # noqa: E712 - lower is better
-    assert "train.learning_rate: 0.001 -> 0.0005" in comp.summary()
+    assert f"train.learning_rate: {ci_rate} -> 0.0005" in comp.summary()
 
 
 def test_broken_metrics_file_names_the_file(tmp_path) -> None:
