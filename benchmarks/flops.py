@@ -1,42 +1,13 @@
-"""Counting training FLOPs per token and measuring this machine's float32 matmul peak (pure parts tested)."""
+"""Training FLOPs per token (shapes, LoRA sizes from helpers.memory_estimate) and this machine's float32 matmul peak."""
 from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Iterable
 
 import torch
 
-
-@dataclass(frozen=True)
-class ModelShape:
-    """What the FLOP count needs to know of a decoder-only transformer (Llama-style attention and MLP)."""
-
-    layers: int
-    hidden: int
-    intermediate: int
-    heads: int
-    kv_heads: int
-    head_dim: int
-    vocab: int
-
-
-def shape_from_config(config: Any) -> ModelShape:
-    """The shape of a transformers model config (LlamaConfig and lookalikes)."""
-    heads = config.num_attention_heads
-    return ModelShape(layers=config.num_hidden_layers, hidden=config.hidden_size,
-                      intermediate=config.intermediate_size, heads=heads,
-                      kv_heads=getattr(config, "num_key_value_heads", None) or heads,
-                      head_dim=getattr(config, "head_dim", None) or config.hidden_size // heads,
-                      vocab=config.vocab_size)
-
-
-def linear_shapes(shape: ModelShape) -> dict[str, tuple[int, int]]:
-    """(in, out) features of each linear layer of one transformer block."""
-    d, q, kv = shape.hidden, shape.heads * shape.head_dim, shape.kv_heads * shape.head_dim
-    return {"q_proj": (d, q), "k_proj": (d, kv), "v_proj": (d, kv), "o_proj": (q, d),
-            "gate_proj": (d, shape.intermediate), "up_proj": (d, shape.intermediate),
-            "down_proj": (shape.intermediate, d)}
+from helpers.memory_estimate import LINEAR_NAMES, ModelShape, lora_params
 
 
 def head_params(shape: ModelShape) -> int:
@@ -46,14 +17,7 @@ def head_params(shape: ModelShape) -> int:
 
 def matmul_params(shape: ModelShape) -> int:
     """N: weights that take part in a matrix multiply per token, output head included, embeddings excluded."""
-    block = sum(i * o for i, o in linear_shapes(shape).values())
-    return shape.layers * block + head_params(shape)
-
-
-def lora_params(shape: ModelShape, rank: int, targets: list[str] | None = None) -> int:
-    """N_L: LoRA adapter weights (A: in x r, B: r x out) on the named block linears (None = all of them)."""
-    return shape.layers * sum(rank * (i + o) for name, (i, o) in linear_shapes(shape).items()
-                              if targets is None or name in targets)
+    return shape.linear_params + head_params(shape)
 
 
 @dataclass(frozen=True)
@@ -81,7 +45,7 @@ class FlopCount:
 
 
 def flops_per_token(shape: ModelShape, lora_rank: int, mean_context: float, head_share: float = 1.0,
-                    targets: list[str] | None = None) -> FlopCount:
+                    targets: Iterable[str] = LINEAR_NAMES) -> FlopCount:
     """4N + 6N_L + 12 L d T per token; ``head_share`` = share of tokens whose logits are computed."""
     if not 0 <= head_share <= 1:
         raise ValueError(f"head_share must be in [0, 1], got {head_share}")

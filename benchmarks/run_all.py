@@ -22,7 +22,7 @@ import torch
 
 from .bench_training import VARIANTS
 from .data import REPO, SCRATCH
-from .flops import flops_per_token, matmul_params, matmul_peak, mfu, shape_from_config
+from .flops import flops_per_token, matmul_params, matmul_peak, mfu
 
 RESULTS = REPO / "benchmarks" / "results.json"
 REQUIRED = {"speedup_vs_trl_defaults": (int, float), "mfu": (int, float), "batched_generation_speedup": (int, float),
@@ -70,10 +70,12 @@ def flop_figures(ours: dict[str, Any], peak: float) -> dict[str, Any]:
     from transformers import AutoConfig
 
     from helpers.config import load_settings
+    from helpers.memory_estimate import shape_from_config
     from helpers.models import resolve_model
 
     settings = load_settings("cpu-demo")
-    shape = shape_from_config(AutoConfig.from_pretrained(resolve_model(settings.model.base_model)))
+    shape = shape_from_config(AutoConfig.from_pretrained(resolve_model(settings.model.base_model)),
+                              settings.model.base_model)
     count = flops_per_token(shape, settings.train.lora_r, ours["mean_sequence_tokens"],
                             head_share=ours["target_token_share"])
     return {"shape": shape.__dict__, "matmul_params_N": matmul_params(shape), "lora_rank": settings.train.lora_r,

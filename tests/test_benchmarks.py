@@ -10,11 +10,11 @@ import pytest
 from benchmarks.bench_generation import compare
 from benchmarks.bench_training import throughput, trl_dataset
 from benchmarks.data import mixed_tasks
-from benchmarks.flops import (ModelShape, flops_per_token, head_params, lora_params, matmul_params, mfu,
-                              shape_from_config)
+from benchmarks.flops import flops_per_token, head_params, matmul_params, mfu
 from benchmarks.run_all import check_results, lever_rows, summarise
+from helpers.memory_estimate import KNOWN_SHAPES, lora_params, shape_from_config
 
-SMOLLM2_135M = ModelShape(layers=30, hidden=576, intermediate=1536, heads=9, kv_heads=3, head_dim=64, vocab=49152)
+SMOLLM2_135M = KNOWN_SHAPES["SmolLM2-135M"]
 
 
 def test_matmul_params_of_smollm2_135m_by_hand():
@@ -23,13 +23,13 @@ def test_matmul_params_of_smollm2_135m_by_hand():
     assert head_params(SMOLLM2_135M) / matmul_params(SMOLLM2_135M) == pytest.approx(0.21, abs=0.01)  # "a fifth"
 
 
-def test_shape_from_a_llama_style_config_defaults_kv_heads_and_head_dim():
-    config = SimpleNamespace(num_hidden_layers=30, hidden_size=576, intermediate_size=1536, num_attention_heads=9,
-                             num_key_value_heads=3, vocab_size=49152)
-    assert shape_from_config(config) == SMOLLM2_135M
-    mha = SimpleNamespace(num_hidden_layers=2, hidden_size=64, intermediate_size=128, num_attention_heads=4,
-                          vocab_size=100)
-    assert shape_from_config(mha).kv_heads == 4 and shape_from_config(mha).head_dim == 16
+def test_the_default_models_config_gives_the_shape_counted_by_hand():
+    from transformers import AutoConfig
+
+    from helpers.models import resolve_model
+
+    shape = shape_from_config(AutoConfig.from_pretrained(resolve_model("default")), "SmolLM2-135M")
+    assert shape == SMOLLM2_135M
 
 
 def test_lora_params_count_a_and_b_on_the_chosen_linears():
