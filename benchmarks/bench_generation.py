@@ -13,14 +13,12 @@ from typing import Any
 import torch
 
 
-def timed_answers(model: Any, tokenizer: Any, examples: list[dict[str, Any]], batch_size: int,
-                  max_new_tokens: int) -> tuple[list[Any], float]:
-    """Answers of helpers.generation.generate_answers and the wall seconds they took."""
+def timed_answers(model: Any, tokenizer: Any, examples: list[dict[str, Any]], **kw: Any) -> tuple[list[Any], float]:
+    """Answers of helpers.generation.generate_answers (keywords passed on) and the wall seconds they took."""
     from helpers.generation import generate_answers
 
     start = time.perf_counter()
-    answers = generate_answers(model, tokenizer, examples, batch_size=batch_size, max_new_tokens=max_new_tokens,
-                               progress=False)
+    answers = generate_answers(model, tokenizer, examples, progress=False, **kw)
     return answers, time.perf_counter() - start
 
 
@@ -38,24 +36,24 @@ def compare(batched: list[Any], single: list[Any], batched_s: float, single_s: f
                           if a.answer != b.answer][:5]}
 
 
-def run(n_examples: int = 24, batch_size: int | None = None, max_new_tokens: int | None = None) -> dict[str, Any]:
+def run(n_examples: int = 24) -> dict[str, Any]:
     """Generate answers to ``n_examples`` curated test examples both ways with the cpu-demo evaluation settings."""
     from helpers.config import load_settings
+    from helpers.generation import settings_kwargs
     from helpers.models import load_from_settings
 
     from .data import split_examples
 
     settings = load_settings("cpu-demo")
-    batch_size = batch_size or settings.eval.batch_size
-    max_new_tokens = max_new_tokens or settings.eval.max_new_tokens
+    kw = settings_kwargs(settings.eval)
     model, tokenizer = load_from_settings(settings.model)
     examples = split_examples("test", n_examples)
-    timed_answers(model, tokenizer, examples[:2], 2, 4)  # warm-up: first calls allocate and pick kernels
-    batched, batched_s = timed_answers(model, tokenizer, examples, batch_size, max_new_tokens)
-    single, single_s = timed_answers(model, tokenizer, examples, 1, max_new_tokens)
-    return {"benchmark": "generation", "batch_size": batch_size, "max_new_tokens": max_new_tokens,
-            "quantized_4bit": settings.model.quantize_4bit, "threads": torch.get_num_threads(),
-            **compare(batched, single, batched_s, single_s)}
+    timed_answers(model, tokenizer, examples[:2], batch_size=2, max_new_tokens=4)  # warm-up: kernels, threads
+    batched, batched_s = timed_answers(model, tokenizer, examples, **kw)
+    single, single_s = timed_answers(model, tokenizer, examples, **{**kw, "batch_size": 1})
+    return {"benchmark": "generation", "batch_size": kw["batch_size"], "max_new_tokens": kw["max_new_tokens"],
+            "task_max_new_tokens": kw["task_max_new_tokens"], "quantized_4bit": settings.model.quantize_4bit,
+            "threads": torch.get_num_threads(), **compare(batched, single, batched_s, single_s)}
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ examples with the same loss function:
 
 Variants: ``ours`` (every lever on), ``trl_defaults`` (the baseline), and ablations of ours with one lever
 undone: ``ours_gradient_checkpointing``, ``ours_full_logits``, ``ours_random_order`` (no length grouping),
-``ours_one_thread``.
+``ours_one_thread``, ``ours_lora_dropout``.
 """
 from __future__ import annotations
 
@@ -23,14 +23,15 @@ from typing import Any, Callable
 import torch
 
 VARIANTS = {
-    "ours": "our path: no gradient checkpointing, reply-window logits, left padding + length-grouped batches, "
-            "all threads, float32",
+    "ours": "our path: no gradient checkpointing, no LoRA dropout, reply-window logits, left padding + "
+            "length-grouped batches, all threads, float32",
     "trl_defaults": "trl.SFTTrainer with SFTConfig defaults (gradient checkpointing on, random order, right "
                     "padding, logits for every completion token); bf16=False because this CPU has no AVX512-BF16",
     "ours_gradient_checkpointing": "ours with gradient checkpointing (lever undone: recompute activations)",
     "ours_full_logits": "ours with the output head applied to every position (lever undone: reply-window logits)",
     "ours_random_order": "ours with random batch order (lever undone: length-grouped batches)",
     "ours_one_thread": "ours on one thread (lever undone: all cores)",
+    "ours_lora_dropout": "ours with dropout 0.05 on the LoRA branch (lever undone: no LoRA dropout)",
 }
 
 
@@ -90,11 +91,11 @@ def heldout_loss(model: Any, tokenizer: Any, examples: list[dict[str, Any]], max
     return total / count
 
 
-def _settings(steps: int, gradient_checkpointing: bool) -> Any:
-    """The cpu-demo settings with the benchmark's step count."""
+def _settings(steps: int, **train: Any) -> Any:
+    """The cpu-demo settings with the benchmark's step count and any other ``train`` overrides."""
     from helpers.config import load_settings
 
-    return load_settings("cpu-demo", {"train": {"max_steps": steps, "gradient_checkpointing": gradient_checkpointing}})
+    return load_settings("cpu-demo", {"train": {"max_steps": steps, **train}})
 
 
 def _no_eval(args: Any) -> Any:
@@ -109,7 +110,8 @@ def train_ours(variant: str, train: list[dict[str, Any]], steps: int, out_dir: P
 
     from helpers import training
 
-    settings = _settings(steps, variant == "ours_gradient_checkpointing")
+    settings = _settings(steps, gradient_checkpointing=variant == "ours_gradient_checkpointing",
+                         lora_dropout=0.05 if variant == "ours_lora_dropout" else 0.0)
     if variant == "ours_full_logits":  # the head over every position: the window is the whole sequence
         training.reply_window = lambda labels: labels.shape[1]
     if variant == "ours_one_thread":
@@ -144,7 +146,7 @@ def train_trl(train: list[dict[str, Any]], steps: int, out_dir: Path) -> tuple[A
 
     from helpers.models import load_model, load_tokenizer
 
-    settings = _settings(steps, gradient_checkpointing=False)
+    settings = _settings(steps)
     m, t = settings.model, settings.train
     tokenizer = load_tokenizer(m.base_model)
     model = load_model(m.base_model, m.quantize_4bit, m.compute_dtype)
@@ -172,7 +174,7 @@ def run_variant(variant: str, n_val: int, steps: int) -> dict[str, Any]:
 
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; choose from {sorted(VARIANTS)}")
-    batch = _settings(steps, False).train.batch_size
+    batch = _settings(steps).train.batch_size
     train, val = split_examples("train", steps * batch), split_examples("val", n_val)
     with tempfile.TemporaryDirectory() as tmp:
         trainer_fn = train_trl if variant == "trl_defaults" else (lambda *a: train_ours(variant, *a))

@@ -31,9 +31,10 @@ REQUIRED = {"speedup_vs_trl_defaults": (int, float), "mfu": (int, float), "batch
 TARGETS = {"speedup_vs_trl_defaults": 2.0, "mfu": 0.5, "batched_generation_speedup": 4.0}
 LOSS_TOLERANCE = 0.1  # held-out loss difference (nats) still counted as noise after a few steps
 LEVERS = {"ours_gradient_checkpointing": "no gradient checkpointing", "ours_full_logits": "reply-window logits",
-          "ours_random_order": "length-grouped, left-padded batches", "ours_one_thread": "all cores (threads)"}
+          "ours_random_order": "length-grouped, left-padded batches", "ours_one_thread": "all cores (threads)",
+          "ours_lora_dropout": "no LoRA dropout"}
 QUICK = {"steps": 2, "val": 8, "generation_examples": 8, "variants": ["ours", "trl_defaults"]}
-FULL = {"steps": 3, "val": 16, "generation_examples": 24, "variants": list(VARIANTS)}
+FULL = {"steps": 4, "val": 16, "generation_examples": 48, "variants": list(VARIANTS)}
 
 
 def check_results(results: dict[str, Any]) -> None:

@@ -91,7 +91,7 @@ def generation_records(model_name: str, examples: Sequence[dict[str, Any]], resu
 def model_generator(run: RunDir, settings: Settings, shots: Sequence[tuple[str, str]],
                     progress: bool = True) -> GenerateFn:
     """A function generating with any of MODELS, loading the base once and adapters as needed."""
-    from .generation import generate_answers
+    from .generation import generate_answers, settings_kwargs
     from .models import load_from_settings
     from .training import load_adapter
 
@@ -100,8 +100,7 @@ def model_generator(run: RunDir, settings: Settings, shots: Sequence[tuple[str, 
 
     def generate(name: str, examples: Sequence[dict[str, Any]]) -> list[Any]:
         """Answers of model ``name``; adapters are attached once and switched, the base runs with them off."""
-        kw: dict[str, Any] = {"batch_size": settings.eval.batch_size, "max_new_tokens": settings.eval.max_new_tokens,
-                              "progress": progress, "desc": name}
+        kw: dict[str, Any] = {**settings_kwargs(settings.eval), "progress": progress, "desc": name}
         if name in ("base", "prompted"):
             if name == "prompted":
                 kw.update(system_prompt=PROMPTED_SYSTEM, few_shot=shots)
@@ -405,7 +404,8 @@ def baseline_report(run: RunDir, settings: Settings, progress: bool = True,
     """
     val = read_jsonl(run.require("data/val.jsonl", "01_data_curation"))
     train = read_jsonl(run.require("data/train.jsonl", "01_data_curation"))
-    examples = select_examples(val, settings.eval.max_examples, settings.eval.seed)
+    examples = select_examples(val, settings.eval.baseline_max_examples or settings.eval.max_examples,
+                               settings.eval.seed)
     generate = generate or model_generator(run, settings, few_shot(train, seed=settings.eval.seed), progress)
     records = generate_records(examples, ["base", "prompted"], generate)
     evaluation = summarise(records, load_catalog(run), intent_labels(train, val), settings)

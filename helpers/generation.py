@@ -1,9 +1,10 @@
-"""Batched, greedy generation of assistant answers (left padding, stop at the end of the turn)."""
+"""Batched, greedy generation of assistant answers (shared prompt prefix encoded once, stop at the end of the turn)."""
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import torch
 from tqdm.auto import tqdm
@@ -18,6 +19,7 @@ class GenerationResult:
     answer: str
     seconds: float
     new_tokens: int
+    stopped: bool = True  # ended its turn before the token cap
 
 
 def chat_messages(example: dict[str, Any], system_prompt: str | None = None,
@@ -40,37 +42,94 @@ def end_of_turn_ids(tokenizer: Any, model: Any | None = None) -> list[int]:
     return sorted(i for i in ids if i is not None)
 
 
+def settings_kwargs(eval_settings: Any) -> dict[str, Any]:
+    """Batch size and answer caps of a run's ``settings.eval``, as keyword arguments of generate_answers."""
+    return {"batch_size": eval_settings.batch_size, "max_new_tokens": eval_settings.max_new_tokens,
+            "task_max_new_tokens": {"routing": eval_settings.routing_max_new_tokens}}
+
+
+def answer_batches(lengths: Sequence[int], caps: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Indices of the prompts in batches of one token cap each, prompts of similar length together (little padding)."""
+    order = sorted(range(len(lengths)), key=lambda i: (caps[i], lengths[i]))
+    batches: list[list[int]] = []
+    for i in order:
+        if batches and len(batches[-1]) < batch_size and caps[batches[-1][0]] == caps[i]:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
+
+
+def shared_prefix_length(ids: Sequence[Sequence[int]]) -> int:
+    """How many leading tokens every prompt shares, leaving each at least one token of its own."""
+    if not ids:
+        return 0
+    limit, first, n = min(map(len, ids)) - 1, ids[0], 0
+    while n < limit and all(row[n] == first[n] for row in ids):
+        n += 1
+    return n
+
+
+def prefix_cache(model: Any, prefix: Sequence[int]) -> Any | None:
+    """The keys and values of the prompt prefix all answers share, computed once (None without a prefix)."""
+    if not prefix:
+        return None
+    from transformers import DynamicCache
+
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        return model(torch.tensor([list(prefix)], device=device), cache=DynamicCache(config=model.config),
+                     use_cache=True, logits_to_keep=1).cache
+
+
+def batch_inputs(prefix: Sequence[int], suffixes: Sequence[Sequence[int]], pad_id: int,
+                 device: Any) -> dict[str, torch.Tensor]:
+    """input_ids and attention_mask of prefix + padding + each prompt's own tokens (the padding is masked out)."""
+    width = max(map(len, suffixes))
+    rows = [[*prefix, *[pad_id] * (width - len(s)), *s] for s in suffixes]
+    mask = [[1] * len(prefix) + [0] * (width - len(s)) + [1] * len(s) for s in suffixes]
+    return {"input_ids": torch.tensor(rows, device=device), "attention_mask": torch.tensor(mask, device=device)}
+
+
 def generate_answers(model: Any, tokenizer: Any, examples: Sequence[dict[str, Any]], *, batch_size: int = 16,
-                     max_new_tokens: int = 64, system_prompt: str | None = None,
-                     few_shot: Sequence[tuple[str, str]] = (), progress: bool = True,
-                     desc: str = "generating") -> list[GenerationResult]:
-    """Greedy answers for ``examples`` (schema of helpers.examples), in their order, generated in batches."""
+                     max_new_tokens: int = 64, task_max_new_tokens: Mapping[str, int] | None = None,
+                     system_prompt: str | None = None, few_shot: Sequence[tuple[str, str]] = (),
+                     progress: bool = True, desc: str = "generating") -> list[GenerationResult]:
+    """Greedy answers for ``examples`` (schema of helpers.examples), in their order, generated in batches.
+
+    ``task_max_new_tokens`` caps the answers of the named tasks (e.g. a routing label needs a few tokens);
+    other examples get ``max_new_tokens``. The prompt prefix every example shares (system message and
+    few-shot turns) is encoded once and its key/value cache reused by every batch: the prompted baseline's
+    ~250-token prefix otherwise dominates its generation time.
+    """
     prompts = [tokenizer.apply_chat_template(chat_messages(ex, system_prompt, few_shot), tokenize=False,
                                              add_generation_prompt=True) for ex in examples]
-    # Group prompts of similar length so batches carry little padding; answers are put back in order.
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    results: list[GenerationResult | None] = [None] * len(prompts)
+    ids = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+    caps = [(task_max_new_tokens or {}).get(ex.get("task", ""), max_new_tokens) for ex in examples]
+    results: list[GenerationResult | None] = [None] * len(ids)
     stop_ids = end_of_turn_ids(tokenizer, model)
-    previous_side, tokenizer.padding_side = tokenizer.padding_side, "left"
     device = next(model.parameters()).device
-    try:
-        batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-        for batch in tqdm(batches, desc=desc, disable=not progress):
-            enc = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True,
-                            add_special_tokens=False).to(device)
-            start = time.perf_counter()
-            with torch.inference_mode():
-                out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
-                                     eos_token_id=stop_ids, pad_token_id=tokenizer.pad_token_id)
-            seconds = (time.perf_counter() - start) / len(batch)
-            new = out[:, enc["input_ids"].shape[1]:]
-            for row, i in zip(new, batch):
-                ended = [k for k, t in enumerate(row.tolist()) if t in stop_ids]
-                n = ended[0] if ended else len(row)
-                results[i] = GenerationResult(tokenizer.decode(row[:n], skip_special_tokens=True).strip(),
-                                              seconds, n)
-    finally:
-        tokenizer.padding_side = previous_side
+    start = time.perf_counter()
+    prefix = ids[0][:shared_prefix_length(ids)] if ids else []
+    cache = prefix_cache(model, prefix)
+    prefix_seconds = (time.perf_counter() - start) / max(1, len(ids))
+    for batch in tqdm(answer_batches([len(i) for i in ids], caps, batch_size), desc=desc, disable=not progress):
+        enc = batch_inputs(prefix, [ids[i][len(prefix):] for i in batch], tokenizer.pad_token_id, device)
+        start = time.perf_counter()
+        kv = None
+        if cache is not None:
+            kv = copy.deepcopy(cache)
+            kv.batch_repeat_interleave(len(batch))
+        with torch.inference_mode():
+            out = model.generate(**enc, cache=kv, max_new_tokens=caps[batch[0]], do_sample=False,
+                                 eos_token_id=stop_ids, pad_token_id=tokenizer.pad_token_id)
+        seconds = (time.perf_counter() - start) / len(batch) + prefix_seconds
+        new = out[:, enc["input_ids"].shape[1]:]
+        for row, i in zip(new, batch):
+            ended = [k for k, t in enumerate(row.tolist()) if t in stop_ids]
+            n = ended[0] if ended else len(row)
+            results[i] = GenerationResult(tokenizer.decode(row[:n], skip_special_tokens=True).strip(),
+                                          seconds, n, stopped=bool(ended))
     return [r for r in results if r is not None]
 
 

@@ -7,8 +7,9 @@ adapters (a few MB each) share one 4-bit base, and PEFT switches between them. (
 altogether would make the untuned base the reference, which penalises every step away from it,
 including what SFT taught; TRL's copy keeps the reference where DPO starts.)
 
-TRL's defaults that cost speed or break on a CPU are set explicitly: no gradient checkpointing, and
-bf16 only on GPUs that support it.
+TRL's defaults that cost speed or break on a CPU are set explicitly: no gradient checkpointing, the
+reference's log-probabilities computed once per pair before training (not again at every step and
+evaluation), and bf16 only on GPUs that support it.
 """
 from __future__ import annotations
 
@@ -124,7 +125,8 @@ def dpo_config(settings: Settings, output_dir: Path, n_train: int) -> Any:
         per_device_train_batch_size=d.batch_size, per_device_eval_batch_size=d.batch_size,
         lr_scheduler_type="constant_with_warmup", warmup_steps=max(1, total // 10), logging_steps=1,
         eval_strategy="steps", eval_steps=max(1, total // 2), save_strategy="no", max_length=settings.data.max_length,
-        gradient_checkpointing=False, bf16=on_gpu and dtype == torch.bfloat16, fp16=on_gpu and dtype == torch.float16,
+        activation_checkpointing=False, precompute_ref_log_probs=True,  # reference scores each pair once, not per step
+        bf16=on_gpu and dtype == torch.bfloat16, fp16=on_gpu and dtype == torch.float16,
         use_cpu=not on_gpu, report_to="none", seed=settings.train.seed, disable_tqdm=False)
 
 

@@ -298,7 +298,7 @@ def training_arguments(settings: Settings, output_dir: Path, n_train: int, world
         load_best_model_at_end=True, metric_for_best_model="eval_loss", greater_is_better=False,
         prediction_loss_only=True, train_sampling_strategy="group_by_length", seed=t.seed, data_seed=t.seed,
         bf16=on_gpu and dtype == torch.bfloat16, fp16=on_gpu and dtype == torch.float16,
-        gradient_checkpointing=False, report_to="none", remove_unused_columns=False, dataloader_num_workers=0,
+        activation_checkpointing=False, report_to="none", remove_unused_columns=False, dataloader_num_workers=0,
         ddp_find_unused_parameters=False, disable_tqdm=False, save_only_model=False, use_cpu=not on_gpu)
 
 
@@ -474,17 +474,17 @@ def side_by_side(run: RunDir, settings: Settings, adapter_dir: Path, n: int = 6,
                  task: str = "product_qa") -> list[dict[str, Any]]:
     """Base and fine-tuned answers to the same held-out questions (one model in memory, adapter toggled)."""
     from .examples import question, reference_answer
-    from .generation import generate_answers
+    from .generation import generate_answers, settings_kwargs
 
     examples = [e for e in load_split(run, "test") if e["task"] == task][:n]
     m = settings.model
     tokenizer = load_tokenizer(m.base_model, m.trust_remote_code)
     model = load_adapter(load_model(m.base_model, m.quantize_4bit, m.compute_dtype, m.trust_remote_code,
                                     for_generation=True), adapter_dir)
-    kwargs = {"batch_size": settings.eval.batch_size, "max_new_tokens": settings.eval.max_new_tokens, "progress": False}
+    kwargs = {**settings_kwargs(settings.eval), "progress": False}
     tuned = generate_answers(model, tokenizer, examples, **kwargs)
     with model.disable_adapter():
         base = generate_answers(model, tokenizer, examples, **kwargs)
     return [{"question": question(e), "reference": reference_answer(e), "base": b.answer, "fine-tuned": t.answer,
-             "fine-tuned stopped": t.new_tokens < settings.eval.max_new_tokens}
+             "fine-tuned stopped": t.stopped}
             for e, b, t in zip(examples, base, tuned)]

@@ -45,12 +45,12 @@ def ensure_candidates(run: RunDir, settings: Settings, rebuild: bool = False) ->
     examples = select_examples(read_jsonl(test), settings.rating.n_items, settings.rating.seed)
     if not examples:
         raise ValueError(f"{test} has no product_qa examples with meta.product and meta.fields to rate")
-    from ..generation import generate_answers
+    from ..generation import generate_answers, settings_kwargs
     from ..models import load_from_settings
     from ..training import load_adapter
 
     model, tokenizer = load_from_settings(settings.model)
-    kw = {"batch_size": settings.eval.batch_size, "max_new_tokens": settings.eval.max_new_tokens}
+    kw = settings_kwargs(settings.eval)
     answers = {"base": [r.answer for r in generate_answers(model, tokenizer, examples, desc="base", **kw)]}
     model = load_adapter(model, adapter)
     answers["sft"] = [r.answer for r in generate_answers(model, tokenizer, examples, desc="sft", **kw)]
