@@ -60,8 +60,8 @@ def test_missing_inputs_name_the_notebooks(tmp_path):
 def test_dpo_raises_held_out_preference_accuracy(tmp_path):
     run = make_toy_run(tmp_path)
     add_fresh_adapter(run)
-    add_preferences(run)
-    result = train_dpo(run, load_settings("ci", {"dpo": {"max_steps": 10}}), show_plot=False)
+    add_preferences(run, n_wrong=1)  # 24 pairs: 19 to train on, 5 held out
+    result = train_dpo(run, load_settings("ci", {"dpo": {"max_steps": 8}}), show_plot=False)
     s = result.summary
     assert not result.skipped
     assert s["held_out_accuracy_after"] > 0.5 > s["held_out_accuracy_before"], s
