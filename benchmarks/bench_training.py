@@ -110,8 +110,9 @@ def train_ours(variant: str, train: list[dict[str, Any]], steps: int, out_dir: P
 
     from helpers import training
 
-    settings = _settings(steps, gradient_checkpointing=variant == "ours_gradient_checkpointing",
-                         lora_dropout=0.05 if variant == "ours_lora_dropout" else 0.0)
+    undone = {"ours_gradient_checkpointing": {"gradient_checkpointing": True},
+              "ours_lora_dropout": {"lora_dropout": 0.05}}.get(variant, {})
+    settings = _settings(steps, **undone)
     if variant == "ours_full_logits":  # the head over every position: the window is the whole sequence
         training.reply_window = lambda labels: labels.shape[1]
     if variant == "ours_one_thread":

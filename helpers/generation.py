@@ -70,13 +70,12 @@ def shared_prefix_length(ids: Sequence[Sequence[int]]) -> int:
     return n
 
 
-def prefix_cache(model: Any, prefix: Sequence[int]) -> Any | None:
+def prefix_cache(model: Any, prefix: Sequence[int], device: Any) -> Any | None:
     """The keys and values of the prompt prefix all answers share, computed once (None without a prefix)."""
     if not prefix:
         return None
     from transformers import DynamicCache
 
-    device = next(model.parameters()).device
     with torch.inference_mode():
         return model(torch.tensor([list(prefix)], device=device), cache=DynamicCache(config=model.config),
                      use_cache=True, logits_to_keep=1).cache
@@ -111,7 +110,7 @@ def generate_answers(model: Any, tokenizer: Any, examples: Sequence[dict[str, An
     device = next(model.parameters()).device
     start = time.perf_counter()
     prefix = ids[0][:shared_prefix_length(ids)] if ids else []
-    cache = prefix_cache(model, prefix)
+    cache = prefix_cache(model, prefix, device)
     prefix_seconds = (time.perf_counter() - start) / max(1, len(ids))
     for batch in tqdm(answer_batches([len(i) for i in ids], caps, batch_size), desc=desc, disable=not progress):
         enc = batch_inputs(prefix, [ids[i][len(prefix):] for i in batch], tokenizer.pad_token_id, device)
