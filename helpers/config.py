@@ -335,6 +335,17 @@ def load_settings(profile: str | None = None, overrides: dict[str, Any] | None =
     return settings
 
 
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """'train.lora_r=8' -> ('train.lora_r', 8); values are read as JSON when they parse, else as text."""
+    key, sep, raw = text.partition("=")
+    if not sep or "." not in key:
+        raise SettingsError(f"--set expects group.field=value, got {text!r}")
+    try:
+        return key, json.loads(raw)
+    except json.JSONDecodeError:
+        return key, raw
+
+
 def describe(settings: Settings, group: str) -> list[tuple[str, Any, str]]:
     """(field, value, what it means) rows of one group, for showing in a notebook."""
     obj = getattr(settings, group)

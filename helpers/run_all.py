@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from .config import PROFILES, default_profile
+from .config import PROFILES, SettingsError, default_profile, load_settings, parse_assignment
 from .runs import open_run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -120,14 +120,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--notebooks", default=str(REPO / "notebooks"))
     parser.add_argument("--only", default="", help="comma-separated notebook numbers, e.g. 00,01")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
+    parser.add_argument("--set", action="append", default=[], metavar="GROUP.FIELD=VALUE",
+                        help="override a setting in every notebook, e.g. --set train.max_steps=40 (repeatable)")
     args = parser.parse_args(argv)
     profile = args.profile or default_profile()
     if profile not in PROFILES:
         parser.error(f"unknown profile '{profile}'; choose one of {', '.join(PROFILES)}")
     only = [x.strip().zfill(2) for x in args.only.split(",") if x.strip()]
+    try:
+        overrides = dict(parse_assignment(a) for a in args.set)
+        load_settings(profile, overrides)  # a wrong field fails here, before any notebook starts
+    except SettingsError as exc:
+        parser.error(str(exc))
     start = time.perf_counter()
     try:
-        run_course(profile, args.run, Path(args.runs_dir), Path(args.notebooks), only, timeout=args.timeout)
+        run_course(profile, args.run, Path(args.runs_dir), Path(args.notebooks), only, overrides, timeout=args.timeout)
     except NotebookFailed as exc:
         print(f"\nFAILED: {exc}", file=sys.stderr)
         return 1

@@ -14,22 +14,11 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
-from .config import PROFILES, SettingsError, default_profile, load_settings
+from .config import PROFILES, SettingsError, default_profile, load_settings, parse_assignment
 from .runs import open_run
 from .training import train_sft
-
-
-def parse_assignment(text: str) -> tuple[str, Any]:
-    """'train.lora_r=8' -> ('train.lora_r', 8); values are read as JSON when they parse, else as text."""
-    key, sep, raw = text.partition("=")
-    if not sep or "." not in key:
-        raise SettingsError(f"--set expects group.field=value, got {text!r}")
-    try:
-        return key, json.loads(raw)
-    except json.JSONDecodeError:
-        return key, raw
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -62,3 +62,21 @@ def test_metrics_table_handles_missing_values():
     table = metrics_table({"models": {"base": {"factual_accuracy": 0.5}}})
     assert "base" in table and "0.500" in table and "-" in table
     assert "notebook 06" in metrics_table({})
+
+
+def test_cli_set_reaches_every_notebook(tmp_path):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    _notebook(books / "00_only.ipynb", "import json\nopen('seen.json', 'w').write(json.dumps(overrides))")
+    assert main(["--profile", "ci", "--run", "s", "--runs-dir", str(tmp_path / "runs"), "--notebooks", str(books),
+                 "--set", "train.max_steps=5", "--set", "eval.max_examples=4"]) == 0
+    assert (books / "seen.json").read_text() == '{"train.max_steps": 5, "eval.max_examples": 4}'
+
+
+def test_cli_set_with_unknown_field_fails_before_any_notebook(fake_course, tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--profile", "ci", "--run", "x", "--runs-dir", str(tmp_path / "runs"), "--notebooks", str(fake_course),
+              "--set", "train.max_stepz=5"])
+    assert info.value.code == 2
+    assert "train.max_stepz" in capsys.readouterr().err
+    assert not (tmp_path / "runs" / "x" / "executed").exists()
