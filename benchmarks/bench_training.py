@@ -23,12 +23,12 @@ from typing import Any, Callable
 import torch
 
 VARIANTS = {
-    "ours": "our path: no gradient checkpointing, no LoRA dropout, reply-window logits, left padding + "
+    "ours": "our path: no gradient checkpointing, no LoRA dropout, logits only where a target follows, left padding + "
             "length-grouped batches, all threads, float32",
     "trl_defaults": "trl.SFTTrainer with SFTConfig defaults (gradient checkpointing on, random order, right "
                     "padding, logits for every completion token); bf16=False because this CPU has no AVX512-BF16",
     "ours_gradient_checkpointing": "ours with gradient checkpointing (lever undone: recompute activations)",
-    "ours_full_logits": "ours with the output head applied to every position (lever undone: reply-window logits)",
+    "ours_full_logits": "ours with the output head applied to every position (lever undone: logits only where a target follows)",
     "ours_random_order": "ours with random batch order (lever undone: length-grouped batches)",
     "ours_one_thread": "ours on one thread (lever undone: all cores)",
     "ours_lora_dropout": "ours with dropout 0.05 on the LoRA branch (lever undone: no LoRA dropout)",
@@ -91,6 +91,19 @@ def heldout_loss(model: Any, tokenizer: Any, examples: list[dict[str, Any]], max
     return total / count
 
 
+def full_logits_loss(model: Any, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
+    """The training loss with the output head applied at every position (the reply-only-logits lever undone)."""
+    import torch.nn.functional as F
+
+    from helpers.chat_format import IGNORE
+
+    out = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
+                position_ids=inputs["position_ids"])
+    logits = out.logits[:, :-1].float()
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), inputs["labels"][:, 1:].reshape(-1), ignore_index=IGNORE)
+    return loss, int(inputs["attention_mask"].sum())
+
+
 def _settings(steps: int, **train: Any) -> Any:
     """The cpu-demo settings with the benchmark's step count and any other ``train`` overrides."""
     from helpers.config import load_settings
@@ -113,8 +126,8 @@ def train_ours(variant: str, train: list[dict[str, Any]], steps: int, out_dir: P
     undone = {"ours_gradient_checkpointing": {"gradient_checkpointing": True},
               "ours_lora_dropout": {"lora_dropout": 0.05}}.get(variant, {})
     settings = _settings(steps, **undone)
-    if variant == "ours_full_logits":  # the head over every position: the window is the whole sequence
-        training.reply_window = lambda labels: labels.shape[1]
+    if variant == "ours_full_logits":
+        training.selective_causal_lm_loss = full_logits_loss
     if variant == "ours_one_thread":
         torch.set_num_threads(1)
     model, tokenizer = training.prepare_peft_model(settings)

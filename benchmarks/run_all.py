@@ -30,7 +30,7 @@ REQUIRED = {"speedup_vs_trl_defaults": (int, float), "mfu": (int, float), "batch
             "targets": dict}
 TARGETS = {"speedup_vs_trl_defaults": 2.0, "mfu": 0.5, "batched_generation_speedup": 4.0}
 LOSS_TOLERANCE = 0.1  # held-out loss difference (nats) still counted as noise after a few steps
-LEVERS = {"ours_gradient_checkpointing": "no gradient checkpointing", "ours_full_logits": "reply-window logits",
+LEVERS = {"ours_gradient_checkpointing": "no gradient checkpointing", "ours_full_logits": "logits only where a target follows",
           "ours_random_order": "length-grouped, left-padded batches", "ours_one_thread": "all cores (threads)",
           "ours_lora_dropout": "no LoRA dropout"}
 QUICK = {"steps": 2, "val": 8, "generation_examples": 8, "variants": ["ours", "trl_defaults"]}

@@ -111,7 +111,7 @@ def test_summary_has_the_required_keys_ratios_and_targets():
     assert res["targets"]["speedup_vs_trl_defaults"]["met"] and not res["targets"]["mfu"]["met"]
     assert res["training"]["loss_match"]["heldout_loss_gap"] == pytest.approx(0.05)
     assert res["training"]["loss_match"]["within_noise"]
-    assert lever_rows(res["training"]) == [{"lever": "reply-window logits", "ablation": "ours_full_logits",
+    assert lever_rows(res["training"]) == [{"lever": "logits only where a target follows", "ablation": "ours_full_logits",
                                             "tokens_per_second_without": 40.0, "speedup_from_lever": 1.5,
                                             "peak_memory_mb_without": 900.0}]
     assert not math.isnan(res["machine"]["matmul_peak_flops"])

@@ -1,10 +1,10 @@
-"""Loss only on the assistant turn, end-of-turn kept, left-padded batches and the reply window."""
+"""Loss only on the assistant turn, end-of-turn kept, left-padded batches and logits only where a target follows."""
 import pytest
 import torch
 
-from helpers.chat_format import IGNORE, FormattingError, check_encoded, encode_example, show_masking
+from helpers.chat_format import IGNORE, FormattingError, check_encoded, encode_example, show_masking, trained_token_count
 from helpers.models import load_tokenizer
-from helpers.training import LeftPadCollator, reply_window
+from helpers.training import LeftPadCollator, loss_positions
 from toy_run import _qa
 
 
@@ -34,7 +34,7 @@ def test_truncated_reply_is_rejected_by_name(tok):
         check_encoded(tok, [ex], [cut])
 
 
-def test_left_padding_aligns_replies_and_window_covers_all_targets(tok):
+def test_left_padding_aligns_replies_and_logits_are_kept_exactly_where_targets_follow(tok):
     rows = [encode_example(tok, _qa("VX-PS-4471", "Tessera Pro", 650, t), 512) for t in range(4)]
     batch = LeftPadCollator(tok.pad_token_id)(rows)
     width = batch["input_ids"].shape[1]
@@ -42,10 +42,11 @@ def test_left_padding_aligns_replies_and_window_covers_all_targets(tok):
         assert batch["input_ids"][i, width - len(r["input_ids"]):].tolist() == r["input_ids"]
         assert batch["attention_mask"][i].sum() == len(r["input_ids"])
         assert batch["position_ids"][i, -1] == len(r["input_ids"]) - 1
-    keep = reply_window(batch["labels"])
-    targets = (batch["labels"][:, 1:] != IGNORE)
-    assert not targets[:, : width - keep].any()  # nothing that carries loss lies outside the window
-    assert keep < width / 2  # and the window is much narrower than the batch
+    keep = loss_positions(batch["labels"])
+    targets = batch["labels"][:, 1:] != IGNORE
+    assert keep[:, :-1].equal(targets) and not keep[:, -1].any()  # position p is kept iff token p+1 is a target
+    assert keep.sum() == sum(trained_token_count(r) for r in rows)
+    assert keep.sum() < keep.numel() / 2  # most positions need no logits
 
 
 def test_selective_loss_equals_full_loss(tok):
