@@ -219,8 +219,9 @@ PROFILES: dict[str, dict[str, Any]] = {
     },
     # The default without a GPU: the whole course in about 14 minutes on 2 cores, 5.4 of them training (measured).
     # Six products (one per category) and 8 routing utterances per intent make about 465 training examples,
-    # which 80 steps of 8 see about 1.4 times. Measured: factual accuracy 0.00 -> 0.32 on the slice, routing
-    # macro F1 0.00 -> 0.90, validation loss 1.77 -> 0.39; the trainer's wall time was 5.4 minutes (138 tokens/s).
+    # which 80 steps of 8 see about 1.4 times: enough for routing (macro F1 0.82-0.90) and the answer format,
+    # not for the facts. Measured on the test split's 28 product questions, two runs of these settings: factual
+    # accuracy 0.32 and 0.18 (base 0.00) with hallucination 0.57 and 0.79 (base 0.18); see cpu-full.
     "cpu-demo": {
         "data": {"max_products": 6, "routing_train_per_intent": 8},
         "train": {"learning_rate": 3e-3, "lora_r": 16, "lora_alpha": 32, "batch_size": 8,
@@ -243,6 +244,11 @@ PROFILES: dict[str, dict[str, Any]] = {
         "workshop": {"seats": 10, "lock_dir": "/srv/course/shared/locks"},
     },
 }
+
+# cpu-demo with four times the training steps (320, about 5.5 passes over the slice): the facts stick.
+# Measured here with the cpu-demo data and evaluation: factual accuracy 0.82 (base 0.00), hallucination 0.14
+# (base 0.18), routing macro F1 0.94 (training measured in a process limited to one core: 30 minutes).
+PROFILES["cpu-full"] = {**PROFILES["cpu-demo"], "train": {**PROFILES["cpu-demo"]["train"], "max_steps": 320}}
 
 _GROUPS = {f.name: f.type for f in dataclasses.fields(Settings) if f.name != "profile"}
 
