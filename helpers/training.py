@@ -419,7 +419,7 @@ def _train_loaded(run: RunDir, settings: Settings, train_examples: list[dict[str
         "trainable_parameters": trainable, "trainable_share": round(trainable / total_params, 5),
         "first_val_loss": round(evals[0], 4) if evals else None,
         "best_val_loss": round(min(evals), 4) if evals else None,
-        "best_step": trainer.state.best_global_step, "stopped_early": detector.began_at is not None,
+        "best_step": trainer.state.best_global_step, "stopped_early": trainer.state.global_step < args.max_steps,
         "overfitting_began_at": detector.began_at, "resumed": can_resume,
         "device": str(device()), "quantized_4bit": settings.model.quantize_4bit, "world_size": world,
     }
