@@ -91,17 +91,11 @@ def heldout_loss(model: Any, tokenizer: Any, examples: list[dict[str, Any]], max
     return total / count
 
 
-def full_logits_loss(model: Any, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
-    """The training loss with the output head applied at every position (the reply-only-logits lever undone)."""
-    import torch.nn.functional as F
-
-    from helpers.chat_format import IGNORE
-
-    out = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
-                position_ids=inputs["position_ids"])
-    logits = out.logits[:, :-1].float()
-    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), inputs["labels"][:, 1:].reshape(-1), ignore_index=IGNORE)
-    return loss, int(inputs["attention_mask"].sum())
+def every_position(labels: torch.Tensor) -> torch.Tensor:
+    """Logits wanted at every position but the last (the only-where-a-target-follows lever undone)."""
+    keep = torch.ones_like(labels, dtype=torch.bool)
+    keep[:, -1] = False
+    return keep
 
 
 def _settings(steps: int, **train: Any) -> Any:
@@ -127,7 +121,7 @@ def train_ours(variant: str, train: list[dict[str, Any]], steps: int, out_dir: P
               "ours_lora_dropout": {"lora_dropout": 0.05}}.get(variant, {})
     settings = _settings(steps, **undone)
     if variant == "ours_full_logits":
-        training.selective_causal_lm_loss = full_logits_loss
+        training.loss_positions = every_position
     if variant == "ours_one_thread":
         torch.set_num_threads(1)
     model, tokenizer = training.prepare_peft_model(settings)

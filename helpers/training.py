@@ -142,7 +142,7 @@ def selective_causal_lm_loss(model: Any, inputs: dict[str, torch.Tensor]) -> tup
     keep = loss_positions(labels)
     out = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
                 position_ids=inputs["position_ids"], logits_to_keep=keep)
-    loss = F.cross_entropy(out.logits.float(), labels[:, 1:][keep[:, :-1]])
+    loss = F.cross_entropy(out.logits.float(), labels[:, 1:][keep[:, :-1]], ignore_index=IGNORE)
     return loss, int(inputs["attention_mask"].sum())
 
 
