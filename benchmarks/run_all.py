@@ -34,7 +34,7 @@ LEVERS = {"ours_gradient_checkpointing": "no gradient checkpointing", "ours_full
           "ours_random_order": "length-grouped, left-padded batches", "ours_one_thread": "all cores (threads)",
           "ours_lora_dropout": "no LoRA dropout"}
 QUICK = {"steps": 2, "val": 8, "generation_examples": 8, "variants": ["ours", "trl_defaults"]}
-FULL = {"steps": 4, "val": 16, "generation_examples": 48, "variants": list(VARIANTS)}
+FULL = {"steps": 16, "val": 16, "generation_examples": 48, "variants": list(VARIANTS)}
 
 
 def check_results(results: dict[str, Any]) -> None:
