@@ -130,6 +130,15 @@ def dpo_config(settings: Settings, output_dir: Path, n_train: int) -> Any:
         use_cpu=not on_gpu, report_to="none", seed=settings.train.seed, disable_tqdm=False)
 
 
+def evaluation_at_end(trainer: Any) -> dict[str, float]:
+    """Held-out metrics after the last step: the trainer's own evaluation when it ran there, else a new one."""
+    state = trainer.state
+    last = next((entry for entry in reversed(state.log_history) if "eval_loss" in entry), None)
+    if last is not None and last.get("step") == state.global_step:
+        return last
+    return trainer.evaluate()
+
+
 def train_dpo(run: RunDir, settings: Settings, show_plot: bool = True) -> DPOResult:
     """DPO on ratings/preferences.jsonl starting from the SFT adapter; skips cleanly when the pairs cannot work."""
     from datasets import Dataset
@@ -157,7 +166,7 @@ def train_dpo(run: RunDir, settings: Settings, show_plot: bool = True) -> DPORes
     start = time.perf_counter()
     trainer.train()
     wall = time.perf_counter() - start
-    after = trainer.evaluate()
+    after = evaluation_at_end(trainer)
 
     adapter_out = run.dpo / "adapter"
     if adapter_out.exists():

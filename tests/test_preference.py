@@ -4,7 +4,8 @@ import json
 import pytest
 
 from helpers.config import load_settings
-from helpers.preference import PreferenceDataError, load_pairs, split_pairs, train_dpo, usable_pairs
+from helpers.preference import (PreferenceDataError, evaluation_at_end, load_pairs, split_pairs, train_dpo,
+                                usable_pairs)
 from helpers.runs import write_jsonl
 from toy_run import add_fresh_adapter, add_preferences, make_toy_run
 
@@ -33,6 +34,26 @@ def test_split_is_seeded_and_disjoint():
     assert len(held) == 6 and len(train) == 24
     assert split_pairs(pairs, 0.2, seed=1) == (train, held)
     assert not {p["rejected"][0]["content"] for p in train} & {p["rejected"][0]["content"] for p in held}
+
+
+class _Trainer:
+    """Just what evaluation_at_end reads of a trainer: its state, and evaluate() that counts its calls."""
+
+    def __init__(self, global_step, log_history):
+        self.state = type("State", (), {"global_step": global_step, "log_history": log_history})()
+        self.evaluations = 0
+
+    def evaluate(self):
+        self.evaluations += 1
+        return {"eval_loss": 0.1, "step": self.state.global_step}
+
+
+def test_the_evaluation_at_the_last_step_is_reused_not_run_again():
+    logged = [{"eval_loss": 0.69, "step": 0}, {"loss": 0.5, "step": 8}, {"eval_loss": 0.4, "step": 8}]
+    trainer = _Trainer(8, logged)
+    assert evaluation_at_end(trainer) == logged[-1] and trainer.evaluations == 0
+    trainer = _Trainer(9, logged)  # the last logged evaluation is a step behind: evaluate once more
+    assert evaluation_at_end(trainer) == {"eval_loss": 0.1, "step": 9} and trainer.evaluations == 1
 
 
 def test_too_few_pairs_skip_cleanly(tmp_path):
