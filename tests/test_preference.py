@@ -1,5 +1,6 @@
 """DPO from preference pairs: validation of the pairs, clean skips, and real learning on held-out pairs."""
 import json
+from types import SimpleNamespace
 
 import pytest
 
@@ -40,7 +41,7 @@ class _Trainer:
     """Just what evaluation_at_end reads of a trainer: its state, and evaluate() that counts its calls."""
 
     def __init__(self, global_step, log_history):
-        self.state = type("State", (), {"global_step": global_step, "log_history": log_history})()
+        self.state = SimpleNamespace(global_step=global_step, log_history=log_history)
         self.evaluations = 0
 
     def evaluate(self):
