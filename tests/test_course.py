@@ -1,5 +1,6 @@
 """The whole course, headless under the ci profile: every notebook runs, the run directory honours its contract,
-the model really learns, and the headline metrics hold against the committed regression baseline."""
+and the headline metrics hold against the committed regression baseline. The same run proves real learning in
+test_training (notebook 03) and test_preference (notebook 05)."""
 from __future__ import annotations
 
 import json
@@ -49,24 +50,11 @@ def test_02_budget_and_baselines(ci_course):
     assert (ci_course.root / "eval" / "baseline.json").exists()
 
 
-def test_03_training_lowers_validation_loss(ci_course):
-    ci_course.notebook("03_qlora_training")
-    summary = json.loads((ci_course.root / "train" / "summary.json").read_text())
-    assert summary["best_val_loss"] < summary["first_val_loss"]
-    assert (ci_course.root / "train" / "adapter" / "adapter_model.safetensors").exists()
-    assert (ci_course.root / "plots" / "loss.png").stat().st_size > 10_000
+def test_03_live_plot_leaves_one_image(ci_course):
     nb = ci_course.notebook("03_qlora_training")
     train_cell = next(c for c in nb.cells if c.cell_type == "code" and "train_sft(" in c.source)
     images = [o for o in train_cell.outputs if "image/png" in o.get("data", {})]
     assert len(images) == 1, "the live plot must leave exactly one (final) image in the executed notebook"
-
-
-def test_04_and_05_preferences_and_dpo(ci_course):
-    ci_course.notebook("05_preference_tuning")
-    pairs = read_jsonl(ci_course.root / "ratings" / "preferences.jsonl")
-    assert len(pairs) >= 8
-    dpo = json.loads((ci_course.root / "dpo" / "summary.json").read_text())
-    assert dpo["skipped"] is False and dpo["held_out_accuracy_after"] > 0.5, dpo
 
 
 def test_06_metrics_contract_and_regression_baseline(ci_course, repo):

@@ -1,4 +1,5 @@
-"""DPO from preference pairs: validation of the pairs, clean skips, and real learning on held-out pairs."""
+"""DPO from preference pairs: validation of the pairs, clean skips, and real learning on held-out pairs (checked on
+the ci course run, whose notebook 05 trains DPO from notebook 04's ratings)."""
 import json
 from types import SimpleNamespace
 
@@ -7,8 +8,8 @@ import pytest
 from helpers.config import load_settings
 from helpers.preference import (PreferenceDataError, evaluation_at_end, load_pairs, split_pairs, train_dpo,
                                 usable_pairs)
-from helpers.runs import write_jsonl
-from toy_run import add_fresh_adapter, add_preferences, make_toy_run
+from helpers.runs import read_jsonl, write_jsonl
+from toy_run import add_preferences, make_toy_run
 
 
 def _pair(chosen, rejected):
@@ -79,17 +80,20 @@ def test_missing_inputs_name_the_notebooks(tmp_path):
 
 
 @pytest.mark.slow
-def test_dpo_raises_held_out_preference_accuracy(tmp_path):
-    run = make_toy_run(tmp_path)
-    add_fresh_adapter(run)
-    add_preferences(run, n_wrong=1)  # 24 pairs: 19 to train on, 5 held out
-    result = train_dpo(run, load_settings("ci", {"dpo": {"max_steps": 8}}), show_plot=False)
-    s = result.summary
-    assert not result.skipped
-    assert s["held_out_accuracy_after"] > 0.5 > s["held_out_accuracy_before"], s
-    assert s["held_out_margin_after"] > s["held_out_margin_before"]
-    assert (result.adapter_dir / "adapter_model.safetensors").exists()
-    assert not (result.adapter_dir / "ref").exists()  # only the policy adapter is saved
-    assert (run.plots / "dpo.png").exists() and (run.dpo / "log.csv").exists()
-    metrics = json.loads(run.metrics_path.read_text())
+def test_dpo_raises_held_out_preference_accuracy(ci_course):
+    ci_course.notebook("05_preference_tuning")
+    root = ci_course.root
+    assert len(read_jsonl(root / "ratings" / "preferences.jsonl")) >= 8
+    s = json.loads((root / "dpo" / "summary.json").read_text())
+    assert s["skipped"] is False and s["steps"] == load_settings("ci").dpo.max_steps, s
+    assert s["held_out_accuracy_after"] > 0.5, s
+    assert s["held_out_margin_after"] > s["held_out_margin_before"], s
+    assert s["held_out_loss_after"] < s["held_out_loss_before"], s
+    adapter = root / "dpo" / "adapter"
+    assert (adapter / "adapter_model.safetensors").exists()
+    assert not (adapter / "ref").exists()  # only the policy adapter is saved
+    assert json.loads((adapter / "metadata.json").read_text())["final_metrics"] == s
+    assert (root / "plots" / "dpo.png").exists() and (root / "dpo" / "log.csv").exists()
+    assert not (root / "dpo" / "work").exists()  # the trainer's scratch folder is cleaned up
+    metrics = json.loads((root / "metrics.json").read_text())
     assert metrics["training"]["dpo"]["held_out_accuracy_after"] == s["held_out_accuracy_after"]

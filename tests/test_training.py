@@ -12,6 +12,7 @@ import pytest
 
 from helpers import training
 from helpers.config import SettingsError, load_settings
+from helpers.runs import open_run
 from toy_run import make_toy_run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,27 +105,34 @@ def test_killed_training_resumes_and_ends_where_an_uninterrupted_run_ends(tmp_pa
 
 
 @pytest.mark.slow
-def test_training_lowers_validation_loss_and_keeps_the_best_adapter(tmp_path):
-    run = make_toy_run(tmp_path)
-    settings = load_settings("ci", {"train": {"max_steps": 12, "evals_per_epoch": 2, "patience": 2}})
-    result = training.train_sft(run, settings, show_plot=False, echo=False)
-    s = result.summary
+def test_training_lowers_validation_loss_and_keeps_the_best_adapter(ci_course):
+    """Notebook 03 of the ci course run: real learning, and the adapter kept is the best one."""
+    import torch
+
+    from helpers.models import load_model, load_tokenizer
+    from helpers.training import LeftPadCollator, encode_split, load_adapter, load_split, selective_causal_lm_loss
+
+    ci_course.notebook("03_qlora_training")
+    run, settings = open_run("ci", ci_course.root.parent), load_settings("ci")
+    s = json.loads((run.train / "summary.json").read_text())
     assert s["best_val_loss"] <= 0.7 * s["first_val_loss"], s
     assert s["tokens_per_second"] > 0 and s["peak_memory_mb"] > 0 and 0 < s["trainable_share"] < 0.1
-    meta = json.loads((result.adapter_dir / "metadata.json").read_text())
+    adapter = run.train / "adapter"
+    meta = json.loads((adapter / "metadata.json").read_text())
     assert meta["split_hashes"]["train"] and meta["libraries"]["peft"] and meta["settings"]["train"]["lora_r"] == 16
     assert meta["final_metrics"]["best_val_loss"] == s["best_val_loss"]
     assert (run.plots / "loss.png").stat().st_size > 10_000
+    assert not (run.train / "checkpoints").exists()
     metrics = json.loads(run.metrics_path.read_text())
     assert metrics["training"]["sft"]["best_val_loss"] == s["best_val_loss"]
-    # the adapter saved is the best one: evaluating it reproduces the best validation loss
-    from helpers.models import load_model, load_tokenizer
-    from helpers.training import LeftPadCollator, encode_split, load_adapter, load_split, selective_causal_lm_loss
-    import torch
+    # the adapter saved is the best one: evaluating it as the trainer did (batches of 2 x batch_size, the mean
+    # weighted by examples) reproduces the best validation loss
     tok = load_tokenizer()
-    model = load_adapter(load_model(quantize_4bit=True), result.adapter_dir)
-    rows = encode_split(tok, load_split(run, "val"), 256)
-    batch = LeftPadCollator(tok.pad_token_id)(rows)
+    model = load_adapter(load_model(quantize_4bit=True), adapter)
+    rows = encode_split(tok, load_split(run, "val", settings.train.max_val_examples), settings.data.max_length)
+    size, total = 2 * settings.train.batch_size, 0.0
     with torch.no_grad():
-        loss, _ = selective_causal_lm_loss(model, batch)
-    assert abs(loss.item() - s["best_val_loss"]) < 0.02
+        for i in range(0, len(rows), size):
+            chunk = rows[i:i + size]
+            total += selective_causal_lm_loss(model, LeftPadCollator(tok.pad_token_id)(chunk))[0].item() * len(chunk)
+    assert abs(total / len(rows) - s["best_val_loss"]) < 0.02, (total / len(rows), s["best_val_loss"])

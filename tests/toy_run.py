@@ -50,25 +50,13 @@ def make_toy_run(runs_dir: Path, name: str = "toy") -> RunDir:
     return run
 
 
-def add_fresh_adapter(run: RunDir, r: int = 8) -> Path:
-    """An untrained LoRA adapter in run/train/adapter (stands in for notebook 03's output)."""
-    from peft import LoraConfig, get_peft_model
-
-    from helpers.models import load_model
-
-    model = get_peft_model(load_model(quantize_4bit=True),
-                           LoraConfig(r=r, lora_alpha=2 * r, target_modules="all-linear", task_type="CAUSAL_LM"))
-    model.save_pretrained(run.train / "adapter")
-    return run.train / "adapter"
-
-
-def add_preferences(run: RunDir, n_wrong: int = 3) -> Path:
+def add_preferences(run: RunDir) -> Path:
     """Preference pairs: the catalog answer chosen over answers with a wrong wattage, for every product and phrasing."""
     pairs = []
     for code, name, watts in PRODUCTS:
         for t in range(len(QUESTIONS)):
             ex = _qa(code, name, watts, t)
-            for k in range(n_wrong):
+            for k in range(3):
                 wrong = watts + 50 * (k + 1) * (1 if k % 2 else -1)
                 pairs.append({"prompt": ex["messages"][:2],
                               "chosen": [{"role": "assistant", "content": f"The {name} ({code}) is rated at {watts} W."}],
