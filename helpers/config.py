@@ -214,7 +214,7 @@ PROFILES: dict[str, dict[str, Any]] = {
                   "log_every": 2, "warmup_ratio": 0.05, "patience": 3},
         "dpo": {"learning_rate": 5e-5, "max_steps": 8, "batch_size": 4, "min_pairs": 8},
         "rating": {"n_items": 24},
-        "eval": {"max_examples": 48, "baseline_max_examples": 24, "batch_size": 32, "max_new_tokens": 40,
+        "eval": {"max_examples": 48, "baseline_max_examples": 12, "batch_size": 32, "max_new_tokens": 40,
                  "bootstrap_samples": 300},
     },
     # The default without a GPU: the whole course in about 14 minutes on 2 cores, 5.4 of them training (measured).
@@ -229,7 +229,7 @@ PROFILES: dict[str, dict[str, Any]] = {
                   "log_every": 2, "warmup_ratio": 0.05, "patience": 3},
         "dpo": {"learning_rate": 5e-5, "max_steps": 12, "batch_size": 4},
         "rating": {"n_items": 40},
-        "eval": {"max_examples": 80, "baseline_max_examples": 40, "batch_size": 48, "max_new_tokens": 48},
+        "eval": {"max_examples": 80, "baseline_max_examples": 24, "batch_size": 48, "max_new_tokens": 48},
     },
     # The case study's recipe on a GPU: NF4 + double quantization, r=8, alpha=16, lr 2e-5, bs 4, 3 epochs.
     "gpu": {
