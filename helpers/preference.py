@@ -10,6 +10,12 @@ including what SFT taught; TRL's copy keeps the reference where DPO starts.)
 TRL's defaults that cost speed or break on a CPU are set explicitly: no gradient checkpointing, the
 reference's log-probabilities computed once per pair before training (not again at every step and
 evaluation), and bf16 only on GPUs that support it.
+
+TRL's fused output head is documented to score only the reply tokens, but off CUDA/XPU it scores every
+position, prompt and padding included (to keep tensor shapes fixed for XLA devices), through the default
+model's 49k-entry vocabulary. :func:`score_reply_tokens_only` makes it score only the reply tokens on a
+CPU as well: notebook 05's DPO under ``cpu-demo`` took 140 s instead of 207 s here, with the same
+held-out loss, margin and accuracy to four decimals.
 """
 from __future__ import annotations
 
@@ -30,6 +36,22 @@ from .training import library_versions, load_adapter, peak_memory_mb, split_hash
 
 PLOT_PANELS = ("loss", "reward margin", "preference accuracy")
 MAX_HELD_OUT = 16  # held-out pairs are scored at every evaluation: enough to read a trend, cheap on a CPU
+
+
+def score_reply_tokens_only() -> bool:
+    """Let TRL's fused LM head score only the reply tokens on a CPU too; False if this TRL has no such switch."""
+    import trl.trainer.utils as trl_utils
+
+    uses_triton = getattr(trl_utils, "_use_triton", None)
+    if uses_triton is None:
+        return False
+    if not getattr(uses_triton, "reply_tokens_only", False):
+        def compact_scoring(device: torch.device) -> bool:
+            return device.type == "cpu" or uses_triton(device)
+
+        compact_scoring.reply_tokens_only = True  # type: ignore[attr-defined]
+        trl_utils._use_triton = compact_scoring
+    return True
 
 
 class PreferenceDataError(ValueError):
@@ -157,6 +179,7 @@ def train_dpo(run: RunDir, settings: Settings, show_plot: bool = True) -> DPORes
     tokenizer = load_tokenizer(m.base_model, m.trust_remote_code)
     base = load_model(m.base_model, m.quantize_4bit, m.compute_dtype, m.trust_remote_code)
     model = load_adapter(base, adapter_in, trainable=True)
+    score_reply_tokens_only()
     plot = LivePlot("DPO from the ratings", show=show_plot, panels=PLOT_PANELS)
     trainer = DPOTrainer(model=model, args=dpo_config(settings, run.dpo / "work", len(train_pairs)),
                          train_dataset=Dataset.from_list(train_pairs), eval_dataset=Dataset.from_list(eval_pairs),

@@ -4,10 +4,11 @@ import json
 from types import SimpleNamespace
 
 import pytest
+import torch
 
 from helpers.config import load_settings
-from helpers.preference import (PreferenceDataError, evaluation_at_end, load_pairs, split_pairs, train_dpo,
-                                usable_pairs)
+from helpers.preference import (PreferenceDataError, evaluation_at_end, load_pairs, score_reply_tokens_only,
+                                split_pairs, train_dpo, usable_pairs)
 from helpers.runs import read_jsonl, write_jsonl
 from toy_run import add_preferences, make_toy_run
 
@@ -97,3 +98,38 @@ def test_dpo_raises_held_out_preference_accuracy(ci_course):
     assert not (root / "dpo" / "work").exists()  # the trainer's scratch folder is cleaned up
     metrics = json.loads((root / "metrics.json").read_text())
     assert metrics["training"]["dpo"]["held_out_accuracy_after"] == s["held_out_accuracy_after"]
+
+
+def test_dpo_head_scores_only_the_reply_tokens_and_keeps_their_log_probs(monkeypatch):
+    import trl.trainer.utils as trl_utils
+
+    from helpers.models import load_model, load_tokenizer
+
+    tokenizer, model = load_tokenizer(), load_model(quantize_4bit=False)
+    batch = tokenizer(["Which wattage has the Marlow? The Marlow is rated at 450 W.", "Route: refund please"],
+                      return_tensors="pt", padding=True)
+    labels = batch["input_ids"].clone()
+    labels[:, :6] = -100  # the prompt
+    labels[batch["attention_mask"] == 0] = -100
+    with torch.no_grad():
+        logits = model(**batch).logits[:, :-1]
+    target = labels[:, 1:]
+    expected = logits.log_softmax(-1).gather(-1, target.clamp(min=0).unsqueeze(-1)).squeeze(-1)[target != -100]
+
+    scored_rows: list[int] = []
+    original = trl_utils._ChunkedLogProbFunction
+
+    class Spy:
+        @staticmethod
+        def apply(hidden, *args):
+            scored_rows.append(hidden.shape[0])
+            return original.apply(hidden, *args)
+
+    monkeypatch.setattr(trl_utils, "_ChunkedLogProbFunction", Spy)
+    monkeypatch.setattr(trl_utils, "_use_triton", trl_utils._use_triton)  # undone after the test
+    assert score_reply_tokens_only() and score_reply_tokens_only()  # a second call does not wrap twice
+    trl_utils.add_fused_lm_head(model)
+    with torch.no_grad():
+        out = model(**batch, labels=labels, fused_lm_head=True)
+    assert scored_rows == [int((target != -100).sum())]
+    torch.testing.assert_close(out.log_probs[target != -100], expected, atol=1e-4, rtol=1e-4)
