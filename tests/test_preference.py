@@ -127,7 +127,9 @@ def test_dpo_head_scores_only_the_reply_tokens_and_keeps_their_log_probs(monkeyp
 
     monkeypatch.setattr(trl_utils, "_ChunkedLogProbFunction", Spy)
     monkeypatch.setattr(trl_utils, "_use_triton", trl_utils._use_triton)  # undone after the test
-    assert score_reply_tokens_only() and score_reply_tokens_only()  # a second call does not wrap twice
+    assert score_reply_tokens_only()
+    patched = trl_utils._use_triton
+    assert score_reply_tokens_only() and trl_utils._use_triton is patched  # a second call does not wrap twice
     trl_utils.add_fused_lm_head(model)
     with torch.no_grad():
         out = model(**batch, labels=labels, fused_lm_head=True)
