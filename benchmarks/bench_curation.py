@@ -20,12 +20,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 def run(with_tokenizer: bool = False) -> dict[str, Any]:
     """Curate data_samples/voltaris into a temporary folder; wall time per stage and in total."""
-    from helpers.config import load_settings
+    from helpers.core.config import load_settings
     from helpers.data.pipeline import curate
 
     tokenizer = None
     if with_tokenizer:
-        from helpers.models import load_tokenizer
+        from helpers.model.loading import load_tokenizer
 
         tokenizer = load_tokenizer()
     with tempfile.TemporaryDirectory() as tmp:

@@ -14,8 +14,8 @@ import torch
 
 
 def timed_answers(model: Any, tokenizer: Any, examples: list[dict[str, Any]], **kw: Any) -> tuple[list[Any], float]:
-    """Answers of helpers.generation.generate_answers (keywords passed on) and the wall seconds they took."""
-    from helpers.generation import generate_answers
+    """Answers of helpers.model.generation.generate_answers (keywords passed on) and the wall seconds they took."""
+    from helpers.model.generation import generate_answers
 
     start = time.perf_counter()
     answers = generate_answers(model, tokenizer, examples, progress=False, **kw)
@@ -38,9 +38,9 @@ def compare(batched: list[Any], single: list[Any], batched_s: float, single_s: f
 
 def run(n_examples: int = 24) -> dict[str, Any]:
     """Generate answers to ``n_examples`` curated test examples both ways with the cpu-demo evaluation settings."""
-    from helpers.config import load_settings
-    from helpers.generation import settings_kwargs
-    from helpers.models import load_from_settings
+    from helpers.core.config import load_settings
+    from helpers.model.generation import settings_kwargs
+    from helpers.model.loading import load_from_settings
 
     from .data import split_examples
 

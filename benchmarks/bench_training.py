@@ -75,8 +75,8 @@ def throughput(marks: list[tuple[float, int]], skip: int = 1) -> dict[str, float
 def heldout_loss(model: Any, tokenizer: Any, examples: list[dict[str, Any]], max_length: int,
                  batch_size: int = 8) -> float:
     """Mean next-token loss over the reply tokens of ``examples``: one scorer for every variant."""
-    from helpers.chat_format import IGNORE
-    from helpers.training import LeftPadCollator, encode_split, selective_causal_lm_loss
+    from helpers.model.chat_format import IGNORE
+    from helpers.sft.trainer import LeftPadCollator, encode_split, selective_causal_lm_loss
 
     encoded = encode_split(tokenizer, examples, max_length)
     collate = LeftPadCollator(tokenizer.pad_token_id)
@@ -100,7 +100,7 @@ def every_position(labels: torch.Tensor) -> torch.Tensor:
 
 def _settings(steps: int, **train: Any) -> Any:
     """The cpu-demo settings with the benchmark's step count and any other ``train`` overrides."""
-    from helpers.config import load_settings
+    from helpers.core.config import load_settings
 
     return load_settings("cpu-demo", {"train": {"max_steps": steps, **train}})
 
@@ -112,10 +112,10 @@ def _no_eval(args: Any) -> Any:
 
 
 def train_ours(variant: str, train: list[dict[str, Any]], steps: int, out_dir: Path) -> tuple[Any, Any, Any, StepClock]:
-    """Our training path (helpers.training) with one lever undone for the ablation variants."""
+    """Our training path (helpers.sft.trainer) with one lever undone for the ablation variants."""
     from datasets import Dataset
 
-    from helpers import training
+    from helpers.sft import trainer as training
 
     undone = {"ours_gradient_checkpointing": {"gradient_checkpointing": True},
               "ours_lora_dropout": {"lora_dropout": 0.05}}.get(variant, {})
@@ -140,7 +140,7 @@ def train_ours(variant: str, train: list[dict[str, Any]], steps: int, out_dir: P
 
 def trl_dataset(examples: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Examples in TRL's conversational prompt/completion format, so SFTTrainer masks the prompt."""
-    from helpers.examples import prompt_messages
+    from helpers.core.examples import prompt_messages
 
     return [{"prompt": prompt_messages(ex), "completion": [m for m in ex["messages"] if m["role"] == "assistant"]}
             for ex in examples]
@@ -152,7 +152,7 @@ def train_trl(train: list[dict[str, Any]], steps: int, out_dir: Path) -> tuple[A
     from peft import LoraConfig
     from trl import SFTConfig, SFTTrainer
 
-    from helpers.models import load_model, load_tokenizer
+    from helpers.model.loading import load_model, load_tokenizer
 
     settings = _settings(steps)
     m, t = settings.model, settings.train
@@ -175,8 +175,9 @@ def train_trl(train: list[dict[str, Any]], steps: int, out_dir: Path) -> tuple[A
 
 def run_variant(variant: str, n_val: int, steps: int) -> dict[str, Any]:
     """Train one variant on ``steps x batch_size`` curated examples; speed, memory and losses."""
-    from helpers.chat_format import trained_token_count
-    from helpers.training import encode_split, peak_memory_mb
+    from helpers.core.environment import peak_memory_mb
+    from helpers.model.chat_format import trained_token_count
+    from helpers.sft.trainer import encode_split
 
     from .data import split_examples
 

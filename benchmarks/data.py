@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from helpers.runs import read_jsonl
+from helpers.core.runs import read_jsonl
 
 REPO = Path(__file__).resolve().parent.parent
 SCRATCH = REPO / "benchmarks" / "scratch"
@@ -14,7 +14,7 @@ def curated_dir(scratch: Path = SCRATCH) -> Path:
     """Folder with train/val/test JSONL of the sample corpus, curated with the cpu-demo settings on first use."""
     out = scratch / "data"
     if not (out / "train.jsonl").exists():
-        from helpers.config import load_settings
+        from helpers.core.config import load_settings
         from helpers.data.pipeline import curate
 
         curate(REPO / "data_samples" / "voltaris", out, load_settings("cpu-demo").data)

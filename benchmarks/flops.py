@@ -1,4 +1,4 @@
-"""Training FLOPs per token (shapes, LoRA sizes from helpers.memory_estimate) and this machine's float32 matmul peak."""
+"""Training FLOPs per token (shapes, LoRA sizes from helpers.model.memory) and this machine's float32 matmul peak."""
 from __future__ import annotations
 
 import time
@@ -7,7 +7,7 @@ from typing import Iterable
 
 import torch
 
-from helpers.memory_estimate import LINEAR_NAMES, ModelShape, lora_params
+from helpers.model.memory import LINEAR_NAMES, ModelShape, lora_params
 
 
 def head_params(shape: ModelShape) -> int:

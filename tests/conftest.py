@@ -21,7 +21,7 @@ def repo() -> Path:
 @pytest.fixture
 def run_notebook(tmp_path: Path) -> Callable[..., nbformat.NotebookNode]:
     """Execute notebooks/<name>.ipynb headless (profile ci) into tmp_path; returns the executed notebook."""
-    from helpers.run_all import execute_notebook
+    from helpers.cli.course import execute_notebook
 
     def _run(name: str, run_name: str = "t", runs_dir: Path | None = None, timeout: int = 900,
              **params: Any) -> nbformat.NotebookNode:
@@ -59,7 +59,7 @@ class CourseRun:
 @pytest.fixture(scope="session")
 def ci_course(tmp_path_factory: pytest.TempPathFactory) -> CourseRun:
     """Run notebooks 00-07 in order, headless, with the ci profile (once per test session)."""
-    from helpers.run_all import NotebookFailed, run_course
+    from helpers.cli.course import NotebookFailed, run_course
 
     runs = tmp_path_factory.mktemp("course") / "runs"
     failure = None

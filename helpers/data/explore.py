@@ -9,7 +9,7 @@ import pandas as pd
 from IPython.display import Image
 from matplotlib.figure import Figure
 
-from ..display import figure_png
+from ..core.display import figure_png
 
 from .cleaning import clean_message, clean_reply
 from .pii import redact, score_redaction

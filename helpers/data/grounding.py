@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog import Catalog
+from .catalog import Catalog
 
 
 @dataclass

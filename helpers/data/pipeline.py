@@ -5,7 +5,7 @@ result = curate("data_samples/voltaris", run.data, settings.data, tokenizer=tok,
                 bitext="data_samples/bitext/intents_sample.csv", plots_dir=run.plots)
 ```
 Writes into the output folder: ``train.jsonl``, ``val.jsonl``, ``test.jsonl`` (the shared example
-format of :mod:`helpers.examples`), ``catalog.json`` (a copy), ``quarantine.jsonl`` (malformed
+format of :mod:`helpers.core.examples`), ``catalog.json`` (a copy), ``quarantine.jsonl`` (malformed
 records with file, line, reason and raw text), ``removed.jsonl`` (every record removed, with
 stage and reason), ``flagged.jsonl`` (replies that contradicted the catalog), ``card.json`` and
 ``card.md``; the plots go to ``plots_dir``.
@@ -22,11 +22,11 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from ..catalog import Catalog
-from ..config import DataSettings
-from ..examples import question
-from ..runs import write_json, write_jsonl
+from ..core.config import DataSettings
+from ..core.examples import question
+from ..core.runs import write_json, write_jsonl
 from .card import Funnel, card_markdown, counts_figure, funnel_figure, lengths_figure, save_figures
+from .catalog import Catalog
 from .cleaning import clean_message, clean_reply
 from .dedup import deduplicate, near_duplicate_clusters
 from .grounding import REASONS, ground

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from ..catalog import Catalog
+from .catalog import Catalog
 
 OUT_OF_SCOPE = "product outside this profile's slice of the catalog (data.max_products)"
 OVER_CAP = "over the per-intent cap for training (data.routing_train_per_intent)"

@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from ..examples import question
+from ..core.examples import question
 from .dedup import minhashes, normalize
 
 SPLITS = ("train", "val", "test")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ..catalog import Catalog, Product, format_value
-from ..examples import ROUTING_INSTRUCTION, SYSTEM_PROMPT, routing_answer
+from ..core.examples import ROUTING_INSTRUCTION, SYSTEM_PROMPT, routing_answer
+from .catalog import Catalog, Product, format_value
 
 NOUNS = {"wattage_w": "wattage", "capacity_va": "VA capacity", "efficiency": "efficiency rating",
          "runtime_min": "battery runtime at half load", "outlets": "number of outlets",

@@ -11,8 +11,8 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
-from ..config import Settings
-from ..runs import RunDir
+from ..core.config import Settings
+from ..core.runs import RunDir
 from .items import RatingItem, load_items, shown_order
 from .store import JOURNAL_MODE, Rating, RatingStore
 

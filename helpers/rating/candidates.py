@@ -9,9 +9,9 @@ import random
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..config import Settings
-from ..examples import prompt_messages, question, reference_answer
-from ..runs import RunDir, read_jsonl, write_jsonl
+from ..core.config import Settings
+from ..core.examples import prompt_messages, question, reference_answer
+from ..core.runs import RunDir, read_jsonl, write_jsonl
 
 SOURCES = ("base", "sft")
 
@@ -45,9 +45,8 @@ def ensure_candidates(run: RunDir, settings: Settings, rebuild: bool = False) ->
     examples = select_examples(read_jsonl(test), settings.rating.n_items, settings.rating.seed)
     if not examples:
         raise ValueError(f"{test} has no product_qa examples with meta.product and meta.fields to rate")
-    from ..generation import generate_answers, settings_kwargs
-    from ..models import load_from_settings
-    from ..training import load_adapter
+    from ..model.generation import generate_answers, settings_kwargs
+    from ..model.loading import load_adapter, load_from_settings
 
     model, tokenizer = load_from_settings(settings.model)
     kw = settings_kwargs(settings.eval)

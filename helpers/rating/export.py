@@ -23,7 +23,7 @@ from pathlib import Path
 from statistics import mean
 from typing import Any, Sequence
 
-from ..runs import write_json, write_jsonl
+from ..core.runs import write_json, write_jsonl
 from .items import RatingItem
 from .store import Rating
 

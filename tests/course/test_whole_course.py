@@ -1,0 +1,80 @@
+"""The whole course, headless under the ci profile: every notebook runs, the run directory honours its contract,
+and the headline metrics hold against the committed regression baseline. The same run proves real learning in
+test_training (notebook 03) and test_preference (notebook 05)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers.core.runs import read_jsonl
+from helpers.eval.regression import check_run
+
+pytestmark = pytest.mark.slow
+NOTEBOOKS = ["00_setup", "01_data_curation", "02_base_model_and_budget", "03_qlora_training", "04_human_rating",
+             "05_preference_tuning", "06_evaluation", "07_cost_and_iteration"]
+
+
+def _errors(nb):
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+
+
+def test_every_notebook_runs_in_order(ci_course):
+    assert ci_course.failure is None, ci_course.failure
+    assert list(ci_course.executed) == NOTEBOOKS
+    for stem in NOTEBOOKS:
+        assert not _errors(ci_course.notebook(stem)), stem
+
+
+def test_00_shows_the_problem(ci_course):
+    text = ci_course.text("00_setup")
+    assert "4-bit NF4 matmul" in text and "verdict" in text
+
+
+def test_01_curates_leakage_free_reconciled_data(ci_course):
+    ci_course.notebook("01_data_curation")
+    data = ci_course.root / "data"
+    card = json.loads((data / "card.json").read_text())
+    assert set(card["leakage"].values()) == {0}
+    assert all(r["reconciles"] for r in card["reconciliation"].values())
+    n = sum(len(read_jsonl(data / f"{s}.jsonl")) for s in ("train", "val", "test"))
+    assert card["token_lengths"]["n"] == n > 0
+    assert len(card["scope"]["products"]) == 6, "ci teaches a six-product slice of the catalog"
+    assert {p.stem for p in (ci_course.root / "plots").glob("*.png")} >= {"funnel", "lengths", "per_product", "per_intent"}
+
+
+def test_02_budget_and_baselines(ci_course):
+    text = ci_course.text("02_base_model_and_budget")
+    assert "tokens per run" in text and "estimates agree" in text
+    assert (ci_course.root / "plots" / "memory_per_method.png").stat().st_size > 0
+    assert (ci_course.root / "eval" / "baseline.json").exists()
+
+
+def test_03_live_plot_leaves_one_image(ci_course):
+    nb = ci_course.notebook("03_qlora_training")
+    train_cell = next(c for c in nb.cells if c.cell_type == "code" and "train_sft(" in c.source)
+    images = [o for o in train_cell.outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1, "the live plot must leave exactly one (final) image in the executed notebook"
+
+
+def test_06_metrics_contract_and_regression_baseline(ci_course, repo):
+    ci_course.notebook("06_evaluation")
+    metrics = json.loads((ci_course.root / "metrics.json").read_text())
+    assert metrics["profile"] == "ci" and metrics["base_model"] == "default"
+    assert {"base", "prompted", "sft", "dpo"} <= set(metrics["models"])
+    for model in metrics["models"].values():
+        for key in ("factual_accuracy", "factual_accuracy_ci", "hallucination_rate", "rouge_l", "intent_macro_f1", "n"):
+            assert key in model
+    for key in ("tokens_per_second", "peak_memory_mb", "wall_seconds", "best_val_loss", "first_val_loss",
+                "stopped_early"):
+        assert key in metrics["training"]["sft"]
+    assert {"raw_records", "kept_examples", "train", "val", "test"} <= set(metrics["data"])
+    assert metrics["models"]["sft"]["factual_accuracy"] > metrics["models"]["base"]["factual_accuracy"]
+    report = check_run(ci_course.root, repo / "tests" / "baselines" / "ci.json")
+    assert not report.failed, report.table()
+
+
+def test_07_prices_the_run(ci_course):
+    text = ci_course.text("07_cost_and_iteration")
+    assert "make baseline RUN=ci" in text
+    assert (ci_course.root / "plots" / "cost_breakdown.png").stat().st_size > 0

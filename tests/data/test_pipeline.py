@@ -1,0 +1,192 @@
+"""The whole curation on the sample corpus and on a second, different corpus of the same shape."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers.core.config import load_settings
+from helpers.core.examples import question, reference_answer
+from helpers.core.runs import read_jsonl
+from helpers.data.catalog import Catalog
+from helpers.data.pipeline import CurationResult, curate, token_lengths
+from helpers.data.scope import OUT_OF_SCOPE, OVER_CAP, narrow, scope_products
+from helpers.data.splits import SPLITS
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "data_samples" / "voltaris"
+
+
+WHOLE_CATALOG = {"data.max_products": 0, "data.routing_train_per_intent": 0}
+"""The ci profile's data settings over the whole catalog (ci itself teaches a six-product slice)."""
+
+
+@pytest.fixture(scope="module")
+def curated(tmp_path_factory: pytest.TempPathFactory) -> tuple[CurationResult, Path]:
+    out = tmp_path_factory.mktemp("run") / "data"
+    whole = load_settings("ci", WHOLE_CATALOG).data
+    return curate(SAMPLE, out, whole, plots_dir=out.parent / "plots"), out
+
+
+@pytest.fixture(scope="module")
+def truth() -> dict[str, Any]:
+    return json.loads((SAMPLE / "ground_truth.json").read_text())["records"]
+
+
+def test_counts_reconcile_with_the_files(curated: tuple[CurationResult, Path]) -> None:
+    result, out = curated
+    rec = result.card["reconciliation"]
+    assert all(r["reconciles"] for r in rec.values()), rec
+    removed = read_jsonl(out / "removed.jsonl")
+    quarantine = read_jsonl(out / "quarantine.jsonl")
+    kept = [ex for s in SPLITS for ex in read_jsonl(out / f"{s}.jsonl")]
+    for source in ("ticket", "bitext"):
+        n_kept = sum(ex["meta"]["source"] == source for ex in kept)
+        n_removed = sum(r["source"] == source for r in removed)
+        assert rec[source]["read"] == n_kept + n_removed + rec[source]["quarantined"]
+    assert rec["ticket"]["quarantined"] == len([q for q in quarantine if q["file"] != "intents_sample.csv"]) > 0
+    assert all(r["reason"] for r in removed) and all(q["line"] > 0 and q["reason"] for q in quarantine)
+
+
+def test_size_tasks_and_files(curated: tuple[CurationResult, Path]) -> None:
+    result, out = curated
+    assert 3000 <= result.metrics["kept_examples"] <= 5000
+    for split in SPLITS:
+        tasks = {ex["task"] for ex in result.splits[split]}
+        assert tasks == {"product_qa", "routing"}, split
+    for name in ("catalog.json", "card.json", "card.md", "flagged.jsonl"):
+        assert (out / name).exists(), name
+    assert {"funnel", "lengths", "per_product", "per_intent"} <= {p.stem for p in (out.parent / "plots").glob("*.png")}
+    card = json.loads((out / "card.json").read_text())
+    assert all(len(card["splits"][s]["sha256"]) == 64 for s in SPLITS)
+
+
+def test_no_leakage_between_splits(curated: tuple[CurationResult, Path]) -> None:
+    result, _ = curated
+    assert result.card["leakage"] == {"shared_groups": 0, "shared_questions": 0, "near_duplicate_questions": 0,
+                                      "seen_test_phrasings": 0}
+    groups = {s: {ex["meta"]["group"] for ex in result.splits[s]} for s in SPLITS}
+    assert not groups["train"] & groups["test"] and not groups["train"] & groups["val"]
+    test_catalog = [ex for ex in result.splits["test"] if ex["meta"]["source"] == "catalog"]
+    train_phrasings = {ex["meta"]["phrasing"] for ex in result.splits["train"]}
+    assert test_catalog and not {ex["meta"]["phrasing"] for ex in test_catalog} & train_phrasings
+    test_products = {ex["meta"]["product"] for ex in result.splits["test"] if ex["meta"]["product"]}
+    assert len(test_products) > 40  # stratified: held-out questions cover most products
+
+
+def test_kept_answers_agree_with_the_catalog(curated: tuple[CurationResult, Path], truth: dict) -> None:
+    result, out = curated
+    catalog = Catalog.load(out / "catalog.json")
+    qa = [ex for s in SPLITS for ex in result.splits[s] if ex["task"] == "product_qa"]
+    for ex in qa:
+        check = catalog.check_answer(reference_answer(ex), ex["meta"]["product"])
+        assert not check.hallucinated and check.states_correctly(ex["meta"]["fields"]), ex
+    tickets = {ex["id"][3:] for ex in qa if ex["meta"]["source"] == "ticket"}
+    planted = {rid for rid, gts in truth.items() if "contradiction" in gts[0]["issues"]}
+    flagged = {f["id"]: f for f in result.flagged}
+    assert planted & tickets and planted & tickets <= set(flagged)
+    statuses = {f["status"] for f in result.flagged}
+    assert statuses == {"corrected", "contradiction"}
+    assert not {f["id"] for f in result.flagged if f["status"] == "contradiction"} & tickets
+
+
+def test_planted_mess_is_gone(curated: tuple[CurationResult, Path], truth: dict) -> None:
+    result, _ = curated
+    kept = [ex for s in SPLITS for ex in result.splits[s] if ex["meta"]["source"] == "ticket"]
+    for ex in kept:
+        gt = truth[ex["id"][3:]][0]
+        assert not {"spam", "off_topic", "non_english", "empty_reply", "truncated_reply"} & set(gt["issues"]), ex
+        text = question(ex) + " " + reference_answer(ex)
+        assert not [p for p in gt["pii"] if p["value"] in text], ex
+        assert "<p>" not in text and "wrote:" not in text and "Regards" not in text
+
+
+def test_token_lengths_use_the_chat_template() -> None:
+    class Tok:
+        eos_token_id = 0
+
+        def apply_chat_template(self, messages: list[dict], tokenize: bool, add_generation_prompt: bool) -> str:
+            text = "".join(f"<{m['role']}>{m['content']}</>" for m in messages)
+            return text + ("<assistant>" if add_generation_prompt else "")
+
+        def __call__(self, texts: list[str], add_special_tokens: bool) -> dict:
+            return {"input_ids": [[ord(c) for c in text] for text in texts]}
+
+    ex = {"id": "x", "messages": [{"role": "system", "content": "S"}, {"role": "user", "content": "Q"},
+                                  {"role": "assistant", "content": "A"}]}
+    assert token_lengths(Tok(), [ex]) == [len("<system>S</><user>Q</><assistant>A</>")]
+
+
+def test_another_corpus_of_the_same_shape(tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    subprocess.run([sys.executable, str(REPO / "data_samples" / "generate.py"), "--out", str(other), "--products",
+                    "18", "--tickets", "400", "--seed", "99", "--no-bitext"], check=True, capture_output=True)
+    settings = load_settings("ci", WHOLE_CATALOG).data
+    first = curate(other, tmp_path / "a", settings)
+    assert all(r["reconciles"] for r in first.card["reconciliation"].values())
+    assert set(first.card["leakage"].values()) == {0}
+    codes = {p.code for p in Catalog.load(other / "catalog.json").products}
+    assert {ex["meta"]["product"] for ex in first.splits["train"] if ex["meta"]["product"]} <= codes
+    assert sum(ex["meta"]["source"] == "ticket" for ex in first.splits["train"]) > 100
+    again = curate(other, tmp_path / "b", settings)
+    assert again.card["splits"] == first.card["splits"]  # same content hashes: deterministic
+
+
+def test_review_decisions_change_the_output(tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    subprocess.run([sys.executable, str(REPO / "data_samples" / "generate.py"), "--out", str(other), "--products",
+                    "18", "--tickets", "600", "--seed", "5", "--no-bitext"], check=True, capture_output=True)
+    settings = load_settings("ci", WHOLE_CATALOG).data
+    base = curate(other, tmp_path / "a", settings)
+    corrected = [f for f in base.flagged if f["status"] == "corrected"]
+    assert len(corrected) >= 2
+    first, second = corrected[0], corrected[1]
+    edited = f"{second['proposed']} Thanks for asking."
+    decisions = {first["id"]: {"decision": "reject", "text": first["proposed"], "by": "human"},
+                 second["id"]: {"decision": "edit", "text": edited, "by": "human"}}
+    reviewed = curate(other, tmp_path / "b", settings, decisions=decisions)
+    answers = {ex["id"]: reference_answer(ex) for s in SPLITS for ex in reviewed.splits[s]}
+    removed = {r["id"]: r["reason"] for r in reviewed.removed}
+    assert f"tk-{first['id']}" not in answers and "rejected (human)" in removed[first["id"]]
+    in_split = f"tk-{second['id']}" in answers
+    assert (in_split and answers[f"tk-{second['id']}"] == edited) or "split" in json.dumps(
+        [r for r in reviewed.removed if r["id"] == f"tk-{second['id']}"])
+
+
+def test_quality_filters_remove_only_what_was_planted(curated: tuple[CurationResult, Path], truth: dict) -> None:
+    result, _ = curated
+    expected = {"spam": "spam", "empty reply": "empty_reply", "truncated reply": "truncated_reply",
+                "not English": "non_english"}
+    checked = 0
+    for row in result.removed:
+        if row["source"] != "ticket" or row["stage"] != "quality":
+            continue
+        issue = next(v for k, v in expected.items() if row["reason"].startswith(k))
+        assert issue in truth[row["id"]][0]["issues"], row
+        checked += 1
+    assert checked > 300
+
+
+def test_a_profile_slice_keeps_every_category_and_all_held_out_routing(curated: tuple[CurationResult, Path]) -> None:
+    result, out = curated
+    catalog = Catalog.load(out / "catalog.json")
+    scope = scope_products(catalog, 6)
+    categories = {p.code: p.category for p in catalog.products}
+    assert len(scope) == 6 and len({categories[c] for c in scope}) == 6
+    assert scope_products(catalog, 0) == [p.code for p in catalog.products]
+    narrowed, removed = narrow(result.splits, scope, routing_train_per_intent=3)
+    for split in SPLITS:
+        assert {ex["meta"]["product"] for ex in narrowed[split] if ex["task"] == "product_qa"} <= set(scope)
+        assert {ex["task"] for ex in narrowed[split]} == {"product_qa", "routing"}, split
+    per_intent = Counter(ex["meta"]["intent"] for ex in narrowed["train"] if ex["task"] == "routing")
+    assert max(per_intent.values()) == 3
+    for split in ("val", "test"):
+        assert [ex for ex in narrowed[split] if ex["task"] == "routing"] == \
+            [ex for ex in result.splits[split] if ex["task"] == "routing"]
+    assert sum(len(v) for v in narrowed.values()) + len(removed) == sum(len(v) for v in result.splits.values())
+    assert {reason for _, reason in removed} == {OUT_OF_SCOPE, OVER_CAP}

@@ -1,0 +1,113 @@
+"""GPU slots as separate processes: K at a time, a visible queue, dead holders and waiters freed."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers.core.config import SettingsError, load_settings
+from helpers.model.turns import gpu_slot, queue_status
+
+REPO = Path(__file__).resolve().parents[2]
+
+WORKER = """
+import json, sys, time
+from helpers.core.config import SettingsError, load_settings
+from helpers.model.turns import gpu_slot
+lock_dir, slots, hold = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+settings = load_settings("ci", {"workshop": {"lock_dir": lock_dir, "gpu_slots": slots, "poll_seconds": 0.1,
+                                              "seats": 4}})
+with gpu_slot(settings) as slot:
+    start = time.time()
+    print("HOLDING", flush=True)
+    time.sleep(hold)
+    end = time.time()
+print(json.dumps({"slot": slot, "start": start, "end": end}))
+"""
+
+
+def _worker(lock_dir: Path, name: str, slots: int, hold: float) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", WORKER, str(lock_dir), str(slots), str(hold)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "COURSE_PARTICIPANT": name})
+
+
+def _wait_holding(proc: subprocess.Popen) -> None:
+    for line in proc.stdout:
+        if line.startswith("HOLDING"):
+            return
+    raise AssertionError(f"the holder never got its slot: {proc.stderr.read()}")
+
+
+def test_at_most_k_jobs_hold_the_gpu_and_the_others_see_their_place_in_line(tmp_path):
+    names = ["ada", "bo", "cy", "dee", "eli"]
+    procs = {n: _worker(tmp_path, n, 2, 1.5) for n in names}
+    runs, outputs = {}, {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        outputs[name] = out
+        runs[name] = json.loads(out.strip().splitlines()[-1])
+    assert {r["slot"] for r in runs.values()} <= {0, 1}
+    moments = sorted(t for r in runs.values() for t in (r["start"], r["end"]))
+    busiest = max(sum(r["start"] <= m < r["end"] for r in runs.values()) for m in moments)
+    assert busiest == 2  # both slots were used, never three jobs at once
+    waited = [n for n, out in outputs.items() if "in line" in out]
+    assert len(waited) >= 3 and all("GPU slot" in outputs[n] and "is yours" in outputs[n] for n in names)
+    assert queue_status(tmp_path) == {"holders": [], "waiting": []}  # everything cleaned up
+
+
+def test_a_killed_holder_frees_its_slot_and_a_dead_waiters_ticket_is_skipped(tmp_path):
+    holder = _worker(tmp_path, "ada", 1, 600)
+    _wait_holding(holder)
+    assert queue_status(tmp_path)["holders"][0]["participant"] == "ada"
+    # a waiter that died long ago left its ticket (nobody holds its lock) in front of the queue
+    queue = tmp_path / "queue"
+    stale = queue / "00000000000000000001-999999.lock"
+    stale.write_text("")
+    stale.with_suffix(".json").write_text(json.dumps({"participant": "ghost", "pid": 999999, "host": "elsewhere"}))
+    os.utime(stale, (time.time() - 60, time.time() - 60))
+
+    waiter = _worker(tmp_path, "bo", 1, 0.1)
+    time.sleep(3)
+    assert waiter.poll() is None  # still waiting: ada holds the only slot
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=30)
+    out, err = waiter.communicate(timeout=120)
+    assert waiter.returncode == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["slot"] == 0 and "in line" in out
+    assert not stale.exists()
+
+
+def test_no_lock_dir_means_no_queue(tmp_path):
+    with gpu_slot(load_settings("ci")) as slot:
+        assert slot is None
+
+
+def test_a_waiter_gives_up_after_its_timeout(tmp_path):
+    settings = load_settings("ci", {"workshop": {"lock_dir": str(tmp_path), "gpu_slots": 1, "poll_seconds": 0.05}})
+    holder = _worker(tmp_path, "ada", 1, 600)
+    try:
+        _wait_holding(holder)
+        messages = []
+        with pytest.raises(TimeoutError, match="no GPU slot became free"):
+            with gpu_slot(settings, participant="bo", report=messages.append, timeout=0.5):
+                pass
+        assert messages == ["Waiting for a GPU slot: you are 1st in line; all 1 slot(s) are busy (ada)."]
+        assert queue_status(tmp_path)["waiting"] == []  # the ticket went with the waiter
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_an_unusable_lock_dir_is_named(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    settings = load_settings("ci", {"workshop": {"lock_dir": str(blocker / "locks")}})
+    with pytest.raises(SettingsError, match="workshop.lock_dir .* cannot be used"):
+        with gpu_slot(settings):
+            pass

@@ -1,0 +1,73 @@
+"""The export rule: majority over raters, ties and disagreements dropped, references for bad answers."""
+from __future__ import annotations
+
+import json
+
+from support.rating_support import make_items
+from trl.data_utils import is_conversational
+
+from helpers.rating.export import export_preferences, preference_pairs
+from helpers.rating.store import Rating
+
+ITEM = make_items(1)[0]
+GOOD, BAD, REF = ITEM.answers["sft"], ITEM.answers["base"], ITEM.reference
+
+
+def vote(rater: str, preferred: str, acc_base: int = 1, acc_sft: int = 5, swap: bool = False) -> Rating:
+    """A finished rating preferring a model (or 'tie' / 'both_bad'), in either shown order."""
+    a, b = ("sft", "base") if swap else ("base", "sft")
+    choice = {a: "A", b: "B"}.get(preferred, preferred)
+    acc = {"base": acc_base, "sft": acc_sft}
+    return Rating(rater, ITEM.item_id, a, b, help_a=3, acc_a=acc[a], help_b=3, acc_b=acc[b], choice=choice)
+
+
+def pairs(*votes: Rating) -> list[tuple[str, str]]:
+    report = preference_pairs([ITEM], list(votes))
+    return [(p["chosen"][0]["content"], p["rejected"][0]["content"]) for p in report.pairs]
+
+
+def test_majority_winner_and_reference_against_an_inaccurate_loser():
+    # the reference equals the good answer here, so the extra pair would duplicate: written once
+    assert pairs(vote("r1", "sft"), vote("r2", "sft", swap=True), vote("r3", "base")) == [(GOOD, BAD)]
+    other = ITEM.__class__(**{**ITEM.__dict__, "reference": "Catalog: 450 W."})
+    report = preference_pairs([other], [vote("r1", "sft"), vote("r2", "sft")])
+    assert [p["chosen"][0]["content"] for p in report.pairs] == [GOOD, "Catalog: 450 W."]
+
+
+def test_accurate_loser_gives_only_the_winner_pair():
+    other = ITEM.__class__(**{**ITEM.__dict__, "reference": "Catalog: 450 W."})
+    report = preference_pairs([other], [vote("r1", "sft", acc_base=4), vote("r2", "sft", acc_base=3)])
+    assert len(report.pairs) == 1
+
+
+def test_ties_and_disagreements_give_no_pair():
+    assert pairs(vote("r1", "tie"), vote("r2", "tie"), vote("r3", "sft")) == []
+    assert pairs(vote("r1", "sft"), vote("r2", "base")) == []
+    report = preference_pairs([ITEM], [vote("r1", "sft"), vote("r2", "base")])
+    assert report.outcome == {ITEM.item_id: "disagreement"} and report.counts == {"disagreement": 1}
+
+
+def test_both_bad_pairs_the_reference_with_each_answer():
+    other = ITEM.__class__(**{**ITEM.__dict__, "reference": "Catalog: 450 W."})
+    report = preference_pairs([other], [vote("r1", "both_bad"), vote("r2", "both_bad")])
+    assert sorted((p["chosen"][0]["content"], p["rejected"][0]["content"]) for p in report.pairs) == sorted(
+        [("Catalog: 450 W.", BAD), ("Catalog: 450 W.", GOOD)])
+    no_reference = ITEM.__class__(**{**ITEM.__dict__, "reference": ""})
+    assert preference_pairs([no_reference], [vote("r1", "both_bad")]).pairs == []
+
+
+def test_skipped_and_unrated_items_are_ignored():
+    skipped = Rating("r1", ITEM.item_id, "base", "sft", skipped=True)
+    report = preference_pairs([ITEM], [skipped])
+    assert report.pairs == [] and report.outcome == {ITEM.item_id: "unrated"}
+
+
+def test_export_writes_trl_conversational_pairs(tmp_path):
+    report = export_preferences([ITEM], [vote("r1", "sft")], tmp_path)
+    lines = (tmp_path / "preferences.jsonl").read_text().splitlines()
+    assert len(lines) == len(report.pairs) == 1
+    pair = json.loads(lines[0])
+    assert set(pair) == {"prompt", "chosen", "rejected"} and is_conversational(pair)
+    assert pair["prompt"] == ITEM.messages and pair["chosen"] == [{"role": "assistant", "content": GOOD}]
+    summary = json.loads((tmp_path / "export_summary.json").read_text())
+    assert summary["pairs"] == 1 and summary["outcomes"] == {"decisive": 1}
