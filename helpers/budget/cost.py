@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..core.config import DEFAULT_MODEL, Settings
-from ..core.runs import RunDir, read_jsonl
+from ..core.runs import SPLITS, RunDir, read_jsonl
 from ..model.memory import KNOWN_SHAPES, METHOD_SETUPS, SIZE_CLASSES, estimate_memory, resolve_shape
+from ..rating import store_path
 
 DEFAULT_SHAPE = "SmolLM2-135M"
 MAX_GAP_MINUTES = 10.0
@@ -67,7 +68,7 @@ def read_measured(run: RunDir) -> Measured:
     """The measured throughput, tokens, time and peak memory of the run's training (notebook 03)."""
     import json
 
-    path = run.require("train/summary.json", "03_training")
+    path = run.need("train_summary")
     summary = json.loads(path.read_text())
     try:
         return Measured(float(summary["tokens_per_second"]), int(summary["tokens_trained"]),
@@ -78,14 +79,13 @@ def read_measured(run: RunDir) -> Measured:
 
 def count_examples(run: RunDir) -> dict[str, int]:
     """Curated examples per split (data/train|val|test.jsonl)."""
-    run.require("data/train.jsonl", "01_data_curation")
-    return {s: len(read_jsonl(run.data / f"{s}.jsonl")) for s in ("train", "val", "test")
-            if (run.data / f"{s}.jsonl").exists()}
+    run.need("train_split")
+    return {s: len(read_jsonl(run.path(f"{s}_split"))) for s in SPLITS if run.has(f"{s}_split")}
 
 
 def rating_hours(run: RunDir, settings: Settings) -> dict[str, float]:
     """Hours of rating: from timestamps for human raters (breaks over 10 minutes left out), per item for simulated ones."""
-    path = Path(settings.rating.store_path) if settings.rating.store_path else run.ratings / "ratings.sqlite"
+    path = store_path(run, settings)
     if not path.exists():
         return {"human_hours": 0.0, "assumed_hours": 0.0, "ratings": 0}
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
@@ -214,11 +214,12 @@ def planned_tokens(run: RunDir, settings: Settings) -> int:
     from ..model.loading import load_tokenizer
 
     t = settings.train
-    examples = read_jsonl(run.require("data/train.jsonl", "01_data_curation"))
+    path = run.need("train_split")
+    examples = read_jsonl(path)
     if t.max_train_examples:
         examples = examples[:t.max_train_examples]
     if not examples:
-        raise ValueError(f"{run.data / 'train.jsonl'} has no examples; rerun notebook 01")
+        raise ValueError(f"{path} has no examples; rerun notebook 01")
     tokenizer = load_tokenizer(settings.model.base_model, settings.model.trust_remote_code)
     per_epoch = sum(len(encode_example(tokenizer, ex, settings.data.max_length)["input_ids"]) for ex in examples)
     if t.max_steps:

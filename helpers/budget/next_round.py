@@ -17,7 +17,7 @@ from ..core.runs import RunDir
 
 def read_breakdown(run: RunDir) -> dict[str, Any] | None:
     """The run's eval/breakdown.json, or None when notebook 06 has not written it yet."""
-    path = run.eval / "breakdown.json"
+    path = run.path("eval_breakdown")
     if not path.exists():
         return None
     try:

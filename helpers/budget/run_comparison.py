@@ -2,18 +2,16 @@
 
 The settings and data hashes of a run come from its adapter's ``train/adapter/metadata.json`` (written
 by training); data hashes are recomputed from ``data/*.jsonl`` when the adapter is missing, with the
-same sha256 prefix training uses, so the two sources agree.
+same :meth:`~helpers.core.runs.RunDir.split_hashes` training records, so the two sources agree.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.runs import RunDir
 
-SPLITS = ("train", "val", "test")
 LOWER_IS_BETTER = ("hallucination", "loss", "seconds", "memory", "escalation")
 """Metric names containing one of these improve when they go down."""
 
@@ -44,12 +42,6 @@ def _read_json(path: Any) -> dict[str, Any]:
         raise ValueError(f"{path} is not valid JSON (line {exc.lineno}): {exc.msg}") from exc
 
 
-def data_hashes(run: RunDir) -> dict[str, str]:
-    """sha256 prefix of each split file present in the run (as training records them)."""
-    return {s: hashlib.sha256((run.data / f"{s}.jsonl").read_bytes()).hexdigest()[:16]
-            for s in SPLITS if (run.data / f"{s}.jsonl").exists()}
-
-
 @dataclass
 class RunRecord:
     """What defines a run: base model, settings, data hashes, metrics."""
@@ -63,12 +55,12 @@ class RunRecord:
 
 def read_record(run: RunDir) -> RunRecord:
     """The run's base model, settings, data hashes and metrics (empty parts where a notebook has not run)."""
-    meta_path = run.train / "adapter" / "metadata.json"
+    meta_path = run.path("train_adapter") / "metadata.json"
     meta = _read_json(meta_path) if meta_path.exists() else {}
     metrics = _read_json(run.metrics_path) if run.metrics_path.exists() else {}
     settings = meta.get("settings", {})
     base = meta.get("base_model") or metrics.get("base_model") or settings.get("model", {}).get("base_model", "?")
-    return RunRecord(run.name, str(base), settings, meta.get("split_hashes") or data_hashes(run), metrics)
+    return RunRecord(run.name, str(base), settings, meta.get("split_hashes") or run.split_hashes(), metrics)
 
 
 @dataclass
@@ -117,4 +109,4 @@ def compare_runs(a: RunDir, b: RunDir) -> RunComparison:
     return RunComparison(ra, rb, ra.base_model != rb.base_model, diff(ra.data, rb.data), diff(ra.settings, rb.settings))
 
 
-__all__ = ["RunComparison", "RunRecord", "compare_runs", "data_hashes", "diff", "flatten", "read_record"]
+__all__ = ["RunComparison", "RunRecord", "compare_runs", "diff", "flatten", "read_record"]

@@ -5,9 +5,13 @@ runs/<name>/
   data/  train/  ratings/  dpo/  eval/  plots/  executed/
   metrics.json   the run's headline numbers (merged into by several notebooks)
 ```
+What one notebook leaves for another is named once, in :data:`ARTEFACTS` (its path in the run and the
+notebook that makes it); readers ask for it by name with :meth:`RunDir.need`, which says which notebook
+to run first when it is missing.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -17,6 +21,22 @@ from pathlib import Path
 from typing import Any
 
 SUBDIRS = ("data", "train", "ratings", "dpo", "eval", "plots", "executed")
+SPLITS = ("train", "val", "test")
+ARTEFACTS: dict[str, tuple[str, str]] = {
+    # name: (path in the run, the notebook that makes it)
+    "train_split": ("data/train.jsonl", "01_data_curation"),
+    "val_split": ("data/val.jsonl", "01_data_curation"),
+    "test_split": ("data/test.jsonl", "01_data_curation"),
+    "catalog": ("data/catalog.json", "01_data_curation"),
+    "train_adapter": ("train/adapter", "03_qlora_training"),
+    "train_summary": ("train/summary.json", "03_qlora_training"),
+    "candidates": ("ratings/candidates.jsonl", "04_human_rating"),
+    "ratings_db": ("ratings/ratings.sqlite", "04_human_rating"),
+    "preferences": ("ratings/preferences.jsonl", "04_human_rating"),
+    "dpo_adapter": ("dpo/adapter", "05_preference_tuning"),
+    "eval_breakdown": ("eval/breakdown.json", "06_evaluation"),
+}
+"""Every file or folder one notebook leaves for another."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -75,13 +95,28 @@ class RunDir:
         """Path of the run's metrics.json."""
         return self.root / "metrics.json"
 
-    def require(self, relative: str, produced_by: str) -> Path:
-        """Path of an input file, or MissingInputError saying which notebook makes it."""
-        path = self.root / relative
-        if not path.exists():
+    def path(self, artefact: str) -> Path:
+        """Where an artefact of :data:`ARTEFACTS` lives in this run (whether or not it exists yet)."""
+        if artefact not in ARTEFACTS:
+            raise KeyError(f"unknown artefact {artefact!r}; known: {', '.join(sorted(ARTEFACTS))}")
+        return self.root / ARTEFACTS[artefact][0]
+
+    def has(self, artefact: str) -> bool:
+        """Whether the artefact is there: a file, or a folder with something in it."""
+        path = self.path(artefact)
+        return path.is_file() or (path.is_dir() and any(path.iterdir()))
+
+    def need(self, artefact: str) -> Path:
+        """Path of an input artefact, or MissingInputError saying which notebook makes it."""
+        path = self.path(artefact)
+        if not self.has(artefact):
             raise MissingInputError(
-                f"{path} is missing: run notebook {produced_by} with run_name='{self.name}' first.")
+                f"{path} is missing: run notebook {ARTEFACTS[artefact][1]} with run_name='{self.name}' first.")
         return path
+
+    def split_hashes(self) -> dict[str, str]:
+        """:func:`file_hash` of each data split present (train, val, test): ties an adapter to the data it saw."""
+        return {s: file_hash(self.path(f"{s}_split")) for s in SPLITS if self.has(f"{s}_split")}
 
     def read_metrics(self) -> dict[str, Any]:
         """The run's metrics.json as a dict ({} if not written yet)."""
@@ -94,6 +129,11 @@ class RunDir:
         merged = deep_merge(self.read_metrics(), patch)
         write_json(self.metrics_path, merged)
         return merged
+
+
+def file_hash(path: Path) -> str:
+    """The first 16 hex digits of a file's sha256."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

@@ -31,9 +31,9 @@ import torch
 from ..core.config import Settings
 from ..core.environment import library_versions, peak_memory_mb
 from ..core.live_plot import LivePlot
-from ..core.runs import RunDir, read_jsonl, write_json
+from ..core.runs import RunDir, file_hash, read_jsonl, write_json
 from ..model.loading import compute_dtype, load_adapter, load_model, load_tokenizer
-from ..sft.trainer import split_hash, write_log_csv
+from ..sft.trainer import write_log_csv
 
 PLOT_PANELS = ("loss", "reward margin", "preference accuracy")
 MAX_HELD_OUT = 16  # held-out pairs are scored at every evaluation: enough to read a trend, cheap on a CPU
@@ -167,8 +167,8 @@ def train_dpo(run: RunDir, settings: Settings, show_plot: bool = True) -> DPORes
     from datasets import Dataset
     from trl import DPOTrainer
 
-    pairs_path = run.require("ratings/preferences.jsonl", "04_human_rating")
-    adapter_in = run.require("train/adapter/adapter_config.json", "03_qlora_training").parent
+    pairs_path = run.need("preferences")
+    adapter_in = run.need("train_adapter")
     try:
         pairs = usable_pairs(load_pairs(pairs_path), settings.dpo.min_pairs)
     except PreferenceDataError as exc:
@@ -192,7 +192,7 @@ def train_dpo(run: RunDir, settings: Settings, show_plot: bool = True) -> DPORes
     wall = time.perf_counter() - start
     after = evaluation_at_end(trainer)
 
-    adapter_out = run.dpo / "adapter"
+    adapter_out = run.path("dpo_adapter")
     if adapter_out.exists():
         shutil.rmtree(adapter_out)
     trainer.model.save_pretrained(adapter_out, selected_adapters=["default"])
@@ -206,7 +206,7 @@ def train_dpo(run: RunDir, settings: Settings, show_plot: bool = True) -> DPORes
         "held_out_loss_before": round(before["eval_loss"], 4), "held_out_loss_after": round(after["eval_loss"], 4),
     }
     write_json(adapter_out / "metadata.json", {
-        "base_model": m.base_model, "starts_from": str(adapter_in), "pairs_hash": split_hash(pairs_path),
+        "base_model": m.base_model, "starts_from": str(adapter_in), "pairs_hash": file_hash(pairs_path),
         "settings": settings.to_dict(), "libraries": library_versions(), "final_metrics": summary})
     write_json(run.dpo / "summary.json", summary)
     write_log_csv(trainer.state.log_history, run.dpo / "log.csv")

@@ -40,8 +40,8 @@ PROMPTED_SYSTEM = SYSTEM_PROMPT + (
     "name with underscores, such as track_order or get_refund.")
 """The prompt-engineered system message of the ``prompted`` baseline."""
 
-ADAPTERS = {"sft": ("train", "03_qlora_training"), "dpo": ("dpo", "05_preference_tuning")}
-"""Where each tuned model's adapter lives in the run, and the notebook that makes it."""
+ADAPTERS = {"sft": "train_adapter", "dpo": "dpo_adapter"}
+"""The run artefact holding each tuned model's adapter."""
 
 GenerateFn = Callable[[str, Sequence[dict[str, Any]]], list[Any]]
 """(model name, examples) -> GenerationResult-like objects with .answer, .seconds, .new_tokens."""
@@ -107,8 +107,7 @@ def model_generator(run: RunDir, settings: Settings, shots: Sequence[tuple[str, 
                 with state["model"].disable_adapter():
                     return generate_answers(state["model"], tokenizer, examples, **kw)
             return generate_answers(state["model"], tokenizer, examples, **kw)
-        folder, notebook = ADAPTERS[name]
-        adapter = run.require(f"{folder}/adapter", notebook)
+        adapter = run.need(ADAPTERS[name])
         if not state["loaded"]:
             state["model"] = load_adapter(state["model"], adapter, adapter_name=name)
         elif name not in state["loaded"]:
@@ -122,11 +121,7 @@ def model_generator(run: RunDir, settings: Settings, shots: Sequence[tuple[str, 
 
 def available_models(run: RunDir) -> list[str]:
     """The MODELS this run can evaluate: base and prompted always, sft and dpo when their adapter exists."""
-    def present(model: str) -> bool:
-        """Whether the model's adapter was saved in this run."""
-        return (run.root / ADAPTERS[model][0] / "adapter" / "adapter_config.json").exists()
-
-    return [m for m in MODELS if m not in ADAPTERS or present(m)]
+    return [m for m in MODELS if m not in ADAPTERS or run.has(ADAPTERS[m])]
 
 
 # ---------------------------------------------------------------- scoring
@@ -343,7 +338,7 @@ def summarise(records: Sequence[dict[str, Any]], catalog: Catalog, labels: Seque
 
 def load_catalog(run: RunDir) -> Catalog:
     """The run's catalog copy (written by notebook 01)."""
-    return Catalog.load(run.require("data/catalog.json", "01_data_curation"))
+    return Catalog.load(run.need("catalog"))
 
 
 def generate_records(examples: Sequence[dict[str, Any]], models: Sequence[str],
@@ -363,7 +358,7 @@ def write_evaluation(run: RunDir, evaluation: Evaluation, records: Sequence[dict
     paths["metrics"] = write_json(run.eval / "metrics.json", {
         "models": evaluation.models, "comparisons": evaluation.comparisons.to_dict("records"),
         "intents": evaluation.labels, "ratings": ratings})
-    paths["breakdown"] = write_json(run.eval / "breakdown.json", evaluation.breakdown)
+    paths["breakdown"] = write_json(run.path("eval_breakdown"), evaluation.breakdown)
     figures = {"eval_metrics": plot_metric_bars(evaluation.models),
                "eval_categories": plot_category_accuracy(evaluation.breakdown["by_model"])}
     main = evaluation.breakdown["model"]
@@ -379,14 +374,14 @@ def write_evaluation(run: RunDir, evaluation: Evaluation, records: Sequence[dict
 def evaluate_run(run: RunDir, settings: Settings, models: Sequence[str] | None = None, progress: bool = True,
                  generate: GenerateFn | None = None) -> Evaluation:
     """Generate with each model on the test split, score, compare, and write everything (notebook 06)."""
-    test = read_jsonl(run.require("data/test.jsonl", "01_data_curation"))
-    train = read_jsonl(run.require("data/train.jsonl", "01_data_curation"))
+    test = read_jsonl(run.need("test_split"))
+    train = read_jsonl(run.need("train_split"))
     catalog = load_catalog(run)
     models = list(models or available_models(run))
     examples = select_examples(test, settings.eval.max_examples, settings.eval.seed)
     if generate is None:
         for name in set(models) & set(ADAPTERS):  # fail before any generation, not after the base model's
-            run.require(f"{ADAPTERS[name][0]}/adapter/adapter_config.json", ADAPTERS[name][1])
+            run.need(ADAPTERS[name])
         generate = model_generator(run, settings, few_shot(train, seed=settings.eval.seed), progress)
     records = generate_records(examples, models, generate)
     evaluation = summarise(records, catalog, intent_labels(train, test), settings, ratings_summary(run, settings))
@@ -401,8 +396,8 @@ def baseline_report(run: RunDir, settings: Settings, progress: bool = True,
     Writes ``eval/baseline_generations.jsonl`` and ``eval/baseline.json``; the run's metrics.json is left
     to notebook 06, which measures on the test split.
     """
-    val = read_jsonl(run.require("data/val.jsonl", "01_data_curation"))
-    train = read_jsonl(run.require("data/train.jsonl", "01_data_curation"))
+    val = read_jsonl(run.need("val_split"))
+    train = read_jsonl(run.need("train_split"))
     examples = select_examples(val, settings.eval.baseline_max_examples or settings.eval.max_examples,
                                settings.eval.seed)
     generate = generate or model_generator(run, settings, few_shot(train, seed=settings.eval.seed), progress)

@@ -19,8 +19,7 @@ from .store import JOURNAL_MODE, Rating, RatingStore
 
 def store_path(run: RunDir, settings: Settings) -> Path:
     """The ratings database: ``settings.rating.store_path`` (e.g. a workshop's shared folder) or the run's."""
-    return Path(settings.rating.store_path).expanduser() if settings.rating.store_path \
-        else run.ratings / "ratings.sqlite"
+    return Path(settings.rating.store_path).expanduser() if settings.rating.store_path else run.path("ratings_db")
 
 
 def rater_name(settings: Settings) -> str:

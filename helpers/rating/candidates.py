@@ -37,11 +37,11 @@ def build_candidates(examples: Sequence[dict[str, Any]], answers: dict[str, Sequ
 
 def ensure_candidates(run: RunDir, settings: Settings, rebuild: bool = False) -> Path:
     """``ratings/candidates.jsonl``, generating it (base vs fine-tuned answers) if missing or ``rebuild``."""
-    path = run.ratings / "candidates.jsonl"
+    path = run.path("candidates")
     if path.exists() and not rebuild:
         return path
-    test = run.require("data/test.jsonl", "01_data_curation")
-    adapter = run.require("train/adapter", "03_qlora_training")
+    test = run.need("test_split")
+    adapter = run.need("train_adapter")
     examples = select_examples(read_jsonl(test), settings.rating.n_items, settings.rating.seed)
     if not examples:
         raise ValueError(f"{test} has no product_qa examples with meta.product and meta.fields to rate")

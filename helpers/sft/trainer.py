@@ -86,14 +86,9 @@ def check_train_settings(settings: Settings, n_train: int) -> None:
 
 
 # ---------------------------------------------------------------- data
-def split_hash(path: Path) -> str:
-    """sha256 of a split file, to tie an adapter to the exact data it saw."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-
-
 def load_split(run: RunDir, split: str, limit: int = 0) -> list[dict[str, Any]]:
     """Examples of one split (train/val/test), optionally the first ``limit``."""
-    rows = read_jsonl(run.require(f"data/{split}.jsonl", "01_data_curation"))
+    rows = read_jsonl(run.need(f"{split}_split"))
     return rows[:limit] if limit else rows
 
 
@@ -310,7 +305,7 @@ def train_sft(run: RunDir, settings: Settings, show_plot: bool = True, resume: b
     train_examples = load_split(run, "train", t.max_train_examples)
     val_examples = load_split(run, "val", t.max_val_examples)
     check_train_settings(settings, len(train_examples))
-    hashes = {s: split_hash(run.data / f"{s}.jsonl") for s in ("train", "val", "test") if (run.data / f"{s}.jsonl").exists()}
+    hashes = run.split_hashes()
     require_fit(settings)  # a workshop: the planned use must fit the participant's share of the GPU
     with gpu_slot(settings):  # a workshop: wait for one of the GPU's training slots before any model loads
         return _train_loaded(run, settings, train_examples, val_examples, hashes, show_plot, resume, echo)
@@ -363,7 +358,7 @@ def _train_loaded(run: RunDir, settings: Settings, train_examples: list[dict[str
             f"train.gradient_checkpointing=True, or model.quantize_4bit=True.") from exc
     wall = time.perf_counter() - start
 
-    adapter_dir = run.train / "adapter"
+    adapter_dir = run.path("train_adapter")
     if not trainer.is_world_process_zero():
         return TrainResult(adapter_dir, {}, run.train / "log.csv", None, detector.message)
     history = trainer.state.log_history
@@ -388,7 +383,7 @@ def _train_loaded(run: RunDir, settings: Settings, train_examples: list[dict[str
         "split_hashes": hashes, "settings": settings.to_dict(), "libraries": library_versions(),
         "final_metrics": summary})
     log_path = write_log_csv(history, run.train / "log.csv")
-    write_json(run.train / "summary.json", summary)
+    write_json(run.path("train_summary"), summary)
     run.update_metrics({"profile": settings.profile, "base_model": settings.model.base_model,
                         "training": {"sft": {k: summary[k] for k in (
                             "tokens_per_second", "peak_memory_mb", "wall_seconds", "best_val_loss",

@@ -28,7 +28,7 @@ def test_read_measured_and_missing_or_broken_summary(tmp_path) -> None:
     m = read_measured(run)
     assert m.tokens_per_second == SUMMARY["tokens_per_second"] and m.tokens_trained == SUMMARY["tokens_trained"]
     empty = open_run("empty", tmp_path)
-    with pytest.raises(MissingInputError, match="03_training"):
+    with pytest.raises(MissingInputError, match="run notebook 03_qlora_training"):
         read_measured(empty)
     (empty.train / "summary.json").write_text(json.dumps({"tokens_per_second": 1}))
     with pytest.raises(ValueError, match="summary.json.*tokens_trained"):

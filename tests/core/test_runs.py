@@ -1,9 +1,10 @@
-"""The run directory: folders, metrics merging, and what a missing input says."""
+"""The run directory: folders, metrics merging, the table of artefacts, and what a missing input says."""
 import json
+from pathlib import Path
 
 import pytest
 
-from helpers.core.runs import MissingInputError, deep_merge, open_run, read_jsonl, write_jsonl
+from helpers.core.runs import ARTEFACTS, MissingInputError, deep_merge, file_hash, open_run, read_jsonl, write_jsonl
 
 
 def test_open_run_makes_the_contract_folders(tmp_path):
@@ -31,7 +32,30 @@ def test_update_metrics_deep_merges(tmp_path):
 def test_missing_input_names_the_notebook_to_run(tmp_path):
     run = open_run("r", tmp_path)
     with pytest.raises(MissingInputError, match="run notebook 01_data_curation with run_name='r' first"):
-        run.require("data/train.jsonl", "01_data_curation")
+        run.need("train_split")
+    (run.train / "adapter").mkdir()  # an empty folder is not an adapter yet
+    with pytest.raises(MissingInputError, match="train/adapter is missing: run notebook 03_qlora_training"):
+        run.need("train_adapter")
+    (run.train / "adapter" / "adapter_config.json").write_text("{}")
+    assert run.need("train_adapter") == run.train / "adapter" and run.has("train_adapter")
+    with pytest.raises(KeyError, match="unknown artefact 'adapter'"):
+        run.need("adapter")
+
+
+def test_every_artefact_names_a_notebook_that_exists(repo):
+    notebooks = {p.stem for p in (repo / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    for name, (path, producer) in ARTEFACTS.items():
+        assert producer in notebooks, f"artefact {name} ({path}) names notebook {producer}, which does not exist"
+        assert not Path(path).is_absolute() and ".." not in Path(path).parts, name
+
+
+def test_split_hashes_tie_a_run_to_its_data(tmp_path):
+    run = open_run("r", tmp_path)
+    write_jsonl(run.data / "train.jsonl", [{"a": 1}])
+    write_jsonl(run.data / "test.jsonl", [{"a": 2}])
+    hashes = run.split_hashes()
+    assert set(hashes) == {"train", "test"} and hashes["train"] == file_hash(run.data / "train.jsonl")
+    assert len(hashes["train"]) == 16 and hashes["train"] != hashes["test"]
 
 
 def test_jsonl_round_trip(tmp_path):

@@ -33,11 +33,10 @@ def make_run(runs_dir: Path, name: str = "r1", n_train: int = 40, settings: dict
         write_jsonl(run.data / f"{split}.jsonl", [_example(i, split) for i in range(n)])
     summary = {**SUMMARY, **(summary or {})}
     write_json(run.train / "summary.json", summary)
-    from helpers.budget.run_comparison import data_hashes
     from helpers.core.config import load_settings
 
     write_json(run.train / "adapter" / "metadata.json",
-               {"base_model": "default", "split_hashes": data_hashes(run),
+               {"base_model": "default", "split_hashes": run.split_hashes(),
                 "settings": load_settings("ci", settings or {}).to_dict(), "final_metrics": summary})
     write_json(run.metrics_path, metrics or METRICS)
     if breakdown:
