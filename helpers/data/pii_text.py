@@ -45,7 +45,8 @@ def find_orders(text: str) -> Iterator[tuple[int, int]]:
 _UNITS = {"mm", "cm", "m", "km", "kg", "g", "lb", "in", "ft", "v", "w", "a", "va", "hz", "ghz", "mhz", "gb", "tb",
           "mb", "kb", "mah", "wh", "kw", "rpm", "db", "pcs", "x"}
 _DIRECTIONS = {"n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west"}
-_CAP = r"\p{Lu}[\p{L}'’.-]{0,30}+"              # a capitalised word (Baker, Saint-Michel, O'Connell, St.)
+# A capitalised word (Baker, Saint-Michel, O'Connell); a dot only after an abbreviation (St. John's, Mt. Lee).
+_CAP = r"(?:(?:St|Ste|Mt|Ft|Jr|Sr)\.|\p{Lu}[\p{L}'’-]{0,30}+)"
 _NUM = r"\d{1,5}[A-Za-z]?(?:[-–/]\d{1,5}[A-Za-z]?){0,2}"   # 12, 221B, 43-45, 1-1-2 (Japanese chome-ban-go)
 _UNIT_WORD = r"(?i:flat|apt\.?|apartment|unit|suite|ste\.?|level|floor|building|bldg\.?|shop|room)"
 _UNIT_PREFIX = rf"(?:{_UNIT_WORD}[ \t]++[\w-]{{1,5}},?[ \t]++)?"
@@ -69,8 +70,7 @@ _ROMANCE_LINK = (r"(?:(?:de[ \t]+la|de[ \t]+los|de[ \t]+las|del|de|dos|das|do|da
                  r"de[ \t]+l['’])[ \t]++)?")
 _PO_BOX = (r"(?i:p\.?[ \t]?o\.?[ \t]+box|postfach|apartado(?:[ \t]+de[ \t]+correos)?|casella[ \t]+postale|"
            r"boîte[ \t]+postale|caixa[ \t]+postal)[ \t]++\d{1,6}")
-_CITY = (r"\p{Lu}[\p{L}'’.-]{0,30}+(?:[ \t](?:(?:am|an|im|de|del|la|le|sur|upon|on|en|di|da)[ \t])?"
-         r"\p{Lu}[\p{L}'’.-]{0,30}+){0,2}")
+_CITY = (rf"{_CAP}(?:[ \t](?:(?:am|an|im|de|del|la|le|sur|upon|on|en|di|da)[ \t])?{_CAP}){{0,2}}")
 _UK_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)[ \t]?\d[ABD-HJLNP-UW-Z]{2}"
 _CA_POSTCODE = r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ \t]?\d[ABCEGHJ-NPRSTV-Z]\d"
 _EIRCODE = r"[AC-FHKNPRTV-Y]\d[\dW][ \t]?[AC-FHKNPRTV-Y\d]{4}"
