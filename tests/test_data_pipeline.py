@@ -12,6 +12,7 @@ import pytest
 
 from helpers.catalog import Catalog
 from helpers.config import load_settings
+from helpers.data import pii, pipeline
 from helpers.data.pipeline import CurationResult, curate, token_lengths
 from helpers.data.scope import OUT_OF_SCOPE, OVER_CAP, narrow, scope_products
 from helpers.data.splits import SPLITS
@@ -234,7 +235,8 @@ def _messy_corpus(root: Path) -> dict[str, int]:
         "ids.jsonl": "\n".join(json.dumps(c) for c in (dict(chats[14], chat_id=None), chats[15])) + "\n",
         "TICKETS.CSV": header + row("X-1", "What is the wattage?") + row("X-2", "y" * 200_000)
         + 'X-3,2023-01-01,email,Ann Lee,a@x.example,,Q,"unterminated,Bo,reply\n' + row("X-4", "Does it fit?")
-        + row("X-5", "Blank reply?", "Hi,\n" + "\n" * 90_000 + "It is rated at 650 W."),
+        + row("X-5", "Blank reply?", "Hi,\n" + "\n" * 90_000 + "It is rated at 650 W.")
+        + row("X-7", "Ann Lee " * 12_000),
         "array.json": json.dumps([renamed(c, "J") for c in chats[16:18]], indent=1),
         "more.tsv": header.replace(",", "\t") + row("X-6", "Any news?").replace(",", "\t").replace('"', ""),
         "image.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
@@ -244,13 +246,22 @@ def _messy_corpus(root: Path) -> dict[str, int]:
     for name, content in added.items():
         (root / name).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     return {"first_line.jsonl": 6, "latin1.jsonl": 5, "bom.jsonl": 3, "deep.jsonl": 2, "ids.jsonl": 2,
-            "TICKETS.CSV": 5, "array.json": 2, "more.tsv": 1}
+            "TICKETS.CSV": 6, "array.json": 2, "more.tsv": 1}
 
 
-def test_curation_of_every_kind_of_bad_input_finishes_and_accounts_for_each_file(tmp_path: Path) -> None:
+def test_curation_of_every_kind_of_bad_input_finishes_and_accounts_for_each_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     records = _messy_corpus(tmp_path / "messy")
     settings = load_settings("ci", WHOLE_CATALOG).data
+    seen: list[int] = []
+
+    def redact(text: str, names: list[str]) -> tuple[str, list]:
+        seen.append(len(text))
+        return pii.redact(text, names)
+
+    monkeypatch.setattr(pipeline, "redact", redact)  # the PII patterns see no text over the length limit
     result = curate(tmp_path / "messy", tmp_path / "run" / "data", settings)
+    assert seen and max(seen) <= settings.max_chars
     files = {f["file"]: f for f in result.card["files"]}
     assert all(f["reconciles"] for f in files.values()) and all(r["reconciles"] for r in
                                                                  result.card["reconciliation"].values())
@@ -261,8 +272,9 @@ def test_curation_of_every_kind_of_bad_input_finishes_and_accounts_for_each_file
     assert (files["bom.jsonl"]["quarantined"], files["first_line.jsonl"]["quarantined"],
             files["deep.jsonl"]["quarantined"], files["ids.jsonl"]["quarantined"]) == (0, 1, 1, 2)
     reasons = {(q.file, q.line): q.reason.split(" (")[0] for q in result.quarantine}
-    assert [reasons.get(("TICKETS.CSV", line)) for line in (2, 3, 4, 5, 6)] == [
-        None, "oversize record", "unterminated quote", None, None]
+    assert [reasons.get(("TICKETS.CSV", line)) for line in (2, 3, 4, 5, 6, 90_008)] == [
+        None, "oversize record", "unterminated quote", None, None, None]
+    assert {"id": "X-7", "source": "ticket", "stage": "quality", "reason": "too long"} in result.removed
     assert files["chats_2024.jsonl"]["kept"] > 20  # tickets whose raw text held NUL and ESC reached the splits...
     written = "".join((tmp_path / "run" / "data" / f"{s}.jsonl").read_text() for s in SPLITS)
     assert "\\u0000" not in written and "\\u001b" not in written and "\x00" not in written  # ...without them

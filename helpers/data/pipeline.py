@@ -8,7 +8,8 @@ Writes into the output folder: ``train.jsonl``, ``val.jsonl``, ``test.jsonl`` (t
 format of :mod:`helpers.examples`), ``catalog.json`` (a copy), ``quarantine.jsonl`` (malformed
 records with file, line, reason and raw text), ``removed.jsonl`` (every record removed, with
 stage and reason), ``flagged.jsonl`` (replies that contradicted the catalog), ``card.json`` and
-``card.md``; the plots go to ``plots_dir``.
+``card.md`` (with every file of the source folder: read, skipped or unreadable, and per file
+read = kept + quarantined + removed); the plots go to ``plots_dir``.
 """
 from __future__ import annotations
 
@@ -93,14 +94,16 @@ def _tickets(source_dir: Path, catalog: Catalog, settings: DataSettings, funnel:
     n = funnel.step("load", "ticket", loaded.read, Counter(q.reason.split(" (")[0] for q in loaded.quarantine))
     rows = []
     for t in loaded.tickets:
+        msg, reply = clean_message(t.message), clean_reply(t.reply)
+        if max(len(msg), len(reply)) > settings.max_chars:  # before the PII patterns and the language detector
+            removals.add("ticket", t.id, "quality", "too long")
+            continue
         names = [t.customer_name]
-        msg, _ = redact(clean_message(t.message), names)
-        reply, _ = redact(clean_reply(t.reply), names)
-        rows.append({"ticket": t, "message": msg, "reply": reply})
+        rows.append({"ticket": t, "message": redact(msg, names)[0], "reply": redact(reply, names)[0]})
     langs = languages([r["message"] + " " + r["reply"] for r in rows])
     kept = []
     for r, lang in zip(rows, langs):
-        reason = quality_reason(r["message"], r["reply"], lang, settings.min_chars, settings.max_chars)
+        reason = quality_reason(r["message"], r["reply"], lang, settings.min_chars)
         if reason:
             removals.add("ticket", r["ticket"].id, "quality", reason)
         else:
