@@ -21,8 +21,13 @@ What it writes into ``--out`` (default ``data_samples/voltaris``):
                         non-English, replies contradicting the catalog, malformed records (file, line).
 
 The mess is planted at the rates in ``RATES`` (each a probability per ticket), the malformed
-records at ``MALFORMED_RATE`` per file. ``data_samples/bitext/`` gets a per-intent sample of the real
-Bitext intent utterances in ``../shared/data/bitext-intents`` (with its licence and attribution).
+records at ``MALFORMED_RATE`` per file.
+
+``data_samples/bitext/`` holds a per-intent sample of the real Bitext intent utterances (with its licence and
+attribution). It was drawn from the full dataset with ``--bitext-source <path>/bitext_intents_20k.csv`` (the
+licence is copied from beside that file). By default the generator reads the committed sample itself: a source
+with at most 60 utterances per intent is already a sample and is written back as it is, so the generator (and
+its byte-for-byte test) needs nothing outside the repository.
 """
 from __future__ import annotations
 
@@ -36,7 +41,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BITEXT_SOURCE = HERE.parent.parent / "shared" / "data" / "bitext-intents"
+BITEXT_SAMPLE = HERE / "bitext" / "intents_sample.csv"
 
 RATES = {
     "html": 0.25,            # CSV tickets only: HTML markup and entities around the text
@@ -578,23 +583,27 @@ def make_failures(rng: random.Random, catalog: list[dict], out: Path, n: int = 4
     (out / "model_failures.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
 
 
-def make_bitext(rng: random.Random, out: Path, per_intent: int = 60) -> None:
-    """A per-intent sample of the real Bitext utterances, with its licence and attribution."""
+def make_bitext(rng: random.Random, source: Path, out: Path, per_intent: int = 60) -> None:
+    """A per-intent sample of the Bitext utterances in ``source``, with the licence found beside it and the
+    attribution; a source with at most ``per_intent`` utterances per intent is already a sample and is kept as is."""
     out.mkdir(parents=True, exist_ok=True)
-    with open(BITEXT_SOURCE / "bitext_intents_20k.csv", encoding="utf-8-sig", newline="") as fh:
+    with open(source, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     by_intent: dict[str, list[dict]] = {}
     for r in rows:
         by_intent.setdefault(r["intent"], []).append(r)
-    sample = []
-    for intent in sorted(by_intent):
-        sample += rng.sample(by_intent[intent], min(per_intent, len(by_intent[intent])))
+    if all(len(v) <= per_intent for v in by_intent.values()):
+        sample = rows  # already a sample (the committed one): it reproduces itself
+    else:
+        sample = [r for intent in sorted(by_intent)
+                  for r in rng.sample(by_intent[intent], min(per_intent, len(by_intent[intent])))]
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=["flags", "utterance", "category", "intent"], lineterminator="\n")
     w.writeheader()
     w.writerows(sample)
     (out / "intents_sample.csv").write_text(buf.getvalue(), encoding="utf-8")
-    shutil.copyfile(BITEXT_SOURCE / "LICENSE.txt", out / "LICENSE.txt")
+    if (source.parent / "LICENSE.txt").resolve() != (out / "LICENSE.txt").resolve():
+        shutil.copyfile(source.parent / "LICENSE.txt", out / "LICENSE.txt")
     (out / "ATTRIBUTION.md").write_text(
         "Utterances and intent labels: Bitext customer-support intent sample (Bitext Innovations), "
         "licensed under the Community Data License Agreement - Sharing 1.0 (LICENSE.txt). "
@@ -602,7 +611,8 @@ def make_bitext(rng: random.Random, out: Path, per_intent: int = 60) -> None:
         "data_samples/generate.py from bitext_intents_20k.csv.\n", encoding="utf-8")
 
 
-def generate(out: Path, products: int, tickets: int, seed: int, bitext: Path | None) -> dict:
+def generate(out: Path, products: int, tickets: int, seed: int, bitext: Path | None,
+             bitext_source: Path = BITEXT_SAMPLE) -> dict:
     """Write the whole corpus into ``out`` (and the Bitext sample into ``bitext``); return the ground truth."""
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -624,7 +634,7 @@ def generate(out: Path, products: int, tickets: int, seed: int, bitext: Path | N
     (out / "ground_truth.json").write_text(json.dumps(truth, indent=None, sort_keys=True, separators=(",", ":"))
                                            + "\n", encoding="utf-8")
     if bitext is not None:
-        make_bitext(random.Random(seed + 1), bitext)
+        make_bitext(random.Random(seed + 1), bitext_source, bitext)
     return truth
 
 
@@ -636,9 +646,12 @@ def main() -> None:
     ap.add_argument("--tickets", type=int, default=3600)
     ap.add_argument("--seed", type=int, default=2023)
     ap.add_argument("--bitext-out", type=Path, default=HERE / "bitext")
+    ap.add_argument("--bitext-source", type=Path, default=BITEXT_SAMPLE,
+                    help="Bitext CSV to sample from, LICENSE.txt beside it (default: the committed sample)")
     ap.add_argument("--no-bitext", action="store_true", help="do not (re)write the Bitext sample")
     args = ap.parse_args()
-    truth = generate(args.out, args.products, args.tickets, args.seed, None if args.no_bitext else args.bitext_out)
+    truth = generate(args.out, args.products, args.tickets, args.seed, None if args.no_bitext else args.bitext_out,
+                     args.bitext_source)
     print(f"wrote {args.out}: {args.products} products, {args.tickets} tickets, "
           f"{truth['malformed_count']} malformed; planted: {truth['counts']}")
 

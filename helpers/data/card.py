@@ -1,12 +1,16 @@
 """The data card: a funnel of what every stage removed and why, split sizes and hashes, and plots."""
 from __future__ import annotations
 
+import html
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
+
+_MD_SYNTAX = re.compile(r"[\\`*_\[\]|#!]")
 
 
 @dataclass
@@ -42,11 +46,42 @@ class Funnel:
         return out
 
 
+def reconcile_files(files: list[dict[str, Any]], record_file: dict[str, str], removed: list[str],
+                    kept: list[str]) -> list[dict[str, Any]]:
+    """Each file's report with kept and removed counts (records traced to their file by id) and whether
+    read = kept + quarantined + removed; a removed or kept id of no known file makes no file reconcile."""
+    removed_by, kept_by = Counter(record_file.get(r) for r in removed), Counter(record_file.get(k) for k in kept)
+    traced = None not in removed_by and None not in kept_by
+    rows = []
+    for f in files:
+        row = {**f, "kept": kept_by[f["file"]], "removed": removed_by[f["file"]]}
+        row["reconciles"] = traced and row["read"] == row["kept"] + row["quarantined"] + row["removed"]
+        rows.append(row)
+    return rows
+
+
+def _md(text: Any) -> str:
+    """Text from the data (a file name, a reason) shown as text in Markdown: HTML and Markdown syntax escaped."""
+    return _MD_SYNTAX.sub(r"\\\g<0>", html.escape(str(text), quote=False))
+
+
+def files_markdown(files: list[dict[str, Any]]) -> str:
+    """Every entry of the source folder as a Markdown table: read (with its counts), skipped or unreadable."""
+    lines = ["| file | status | format | encoding | read | kept | quarantined | removed | reconciles | note |",
+             "|---|---|---|---|---:|---:|---:|---:|---|---|"]
+    for f in files:
+        counts = [str(f[k]) for k in ("read", "kept", "quarantined", "removed")] if f["status"] == "read" else ["-"] * 4
+        lines.append(f"| {_md(f['file'])} | {f['status']} | {f['format'] or '-'} | {_md(f['encoding']) or '-'} | "
+                     f"{' | '.join(counts)} | {f['reconciles'] if f['status'] == 'read' else '-'} | "
+                     f"{_md(f['reason']) or '-'} |")
+    return "\n".join(lines)
+
+
 def funnel_markdown(funnel: Funnel) -> str:
     """The funnel as a Markdown table."""
     lines = ["| source | stage | in | out | removed (reason: count) |", "|---|---|---:|---:|---|"]
     for r in funnel.rows:
-        why = "; ".join(f"{k}: {v}" for k, v in r["removed"].items()) or "-"
+        why = "; ".join(f"{_md(k)}: {v}" for k, v in r["removed"].items()) or "-"
         lines.append(f"| {r['source']} | {r['stage']} | {r['in']} | {r['out']} | {why} |")
     return "\n".join(lines)
 
@@ -54,8 +89,13 @@ def funnel_markdown(funnel: Funnel) -> str:
 def card_markdown(card: dict[str, Any], funnel: Funnel) -> str:
     """The whole data card as Markdown."""
     splits = card["splits"]
-    lines = [f"# Data card: {card['name']}", "", f"Source: `{card['source_dir']}`. Curated in "
-             f"{card['seconds']:.1f} s.", "", "## Funnel", "", funnel_markdown(funnel), "",
+    lines = [f"# Data card: {_md(card['name'])}", "", f"Source: {_md(card['source_dir'])}. Curated in "
+             f"{card['seconds']:.1f} s.", "", "## Files", "",
+             "Every entry of the source folder: read as a ticket export, skipped (with the reason) or unreadable "
+             "(with the reason). Each record read is kept, quarantined (`quarantine.jsonl`: file, line, reason) or "
+             "removed (`removed.jsonl`: stage, reason); a record whose id was already read is quarantined as "
+             "`duplicate id`, naming where the first one is.", "", files_markdown(card.get("files", [])), "",
+             "## Funnel", "", funnel_markdown(funnel), "",
              "## Reconciliation (read = kept + quarantined + removed)", "",
              "| source | read | kept | quarantined | removed | reconciles |", "|---|---:|---:|---:|---:|---|"]
     for name, r in card["reconciliation"].items():

@@ -1,20 +1,33 @@
-"""Cleaning raw support text: markup, quoted earlier e-mails, greetings, signatures and pleasantries."""
+"""Cleaning raw support text: control characters, markup, quoted earlier e-mails, greetings, signatures and
+pleasantries.
+
+Every pattern runs in time linear in the text: none starts with an unbounded whitespace run that would be
+retried at each of many blank lines, and runs after a fixed phrase are bounded. The loaders also quarantine
+records over :data:`helpers.data.sources.MAX_RECORD_CHARS` characters before any pattern sees them.
+"""
 from __future__ import annotations
 
 import html
 import re
 
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ufeff]")
 _BREAK = re.compile(r"<\s*br\s*/?\s*>", re.I)
 _BLOCK_END = re.compile(r"<\s*/\s*(?:p|div|li|tr|h\d)\s*>", re.I)
 _TAG = re.compile(r"<[a-zA-Z/!][^<>]{0,200}>")
-_QUOTE_HEADER = re.compile(r"^\s*(?:On .{0,120}wrote:|-{2,}\s*Original Message\s*-{2,}|From: .+)\s*$", re.I | re.M)
+_QUOTE_HEADER = re.compile(r"^[ \t]*(?:On .{0,120}wrote:|-{2,}[ \t]*Original Message[ \t]*-{2,}|From: .+)[ \t]*$",
+                           re.I | re.M)
 _SIGN_OFF = re.compile(r"^\s*(?:thanks|thank you|many thanks|regards|best regards|kind regards|best|cheers|"
                        r"sincerely|br)\s*[,!.]?\s*(?:\|.*)?$", re.I)
 _SIG_DELIM = re.compile(r"^\s*--\s*$")
 _GREETING = re.compile(r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b[^\n.!?]{0,40}[,!]\s*$", re.I)
-_COURTESY = re.compile(r"\s*(?:Let us know if there is anything else[^.!?]*[.!?]|Happy to help!?|"
-                       r"Thanks for reaching out[^.!?]*[.!?]|Thank you for contacting[^.!?]*[.!?]|"
+_COURTESY = re.compile(r"(?:Let us know if there is anything else[^.!?]{0,300}[.!?]|Happy to help!?|"
+                       r"Thanks for reaching out[^.!?]{0,300}[.!?]|Thank you for contacting[^.!?]{0,300}[.!?]|"
                        r"Hope this helps[.!]?)", re.I)
+
+
+def strip_control(text: str) -> str:
+    """Text without control characters (NUL, escape, ...) and stray byte-order marks; tabs and line breaks kept."""
+    return _CONTROL.sub("", text)
 
 
 def strip_html(text: str) -> str:
@@ -62,10 +75,10 @@ def normalize_space(text: str) -> str:
 
 def clean_message(text: str) -> str:
     """A customer message reduced to what the customer asked."""
-    return normalize_space(strip_signature(strip_quoted(strip_html(text or ""))))
+    return normalize_space(strip_signature(strip_quoted(strip_html(strip_control(text or "")))))
 
 
 def clean_reply(text: str) -> str:
     """An agent reply reduced to its answer."""
-    text = strip_signature(strip_quoted(strip_html(text or "")))
+    text = strip_signature(strip_quoted(strip_html(strip_control(text or ""))))
     return normalize_space(strip_courtesy(strip_greeting(text)))

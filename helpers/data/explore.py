@@ -1,4 +1,8 @@
-"""Tables for looking at the data in notebook 01: raw records, the planted mess, before/after, flagged answers."""
+"""Tables for looking at the data in notebook 01: raw records, the planted mess, before/after, flagged answers.
+
+Every table holds customer text, so every helper returns it through :func:`helpers.core.display.text_table`
+(escaped: shown as text, never as markup); the DataFrame itself is the Styler's ``.data``.
+"""
 from __future__ import annotations
 
 import json
@@ -8,12 +12,12 @@ from typing import Any
 import pandas as pd
 from IPython.display import Image
 from matplotlib.figure import Figure
+from pandas.io.formats.style import Styler
 
-from ..core.display import figure_png
-
+from ..core.display import figure_png, text_table
 from .cleaning import clean_message, clean_reply
 from .pii import redact, score_redaction
-from .sources import Ticket, load_tickets
+from .sources import Quarantined, Ticket, load_tickets
 
 
 def _short(text: str, n: int = 160) -> str:
@@ -22,34 +26,51 @@ def _short(text: str, n: int = 160) -> str:
     return text if len(text) <= n else text[:n - 1] + "…"
 
 
-def raw_preview(tickets: list[Ticket], n: int = 6, every: int = 97) -> pd.DataFrame:
+def raw_preview(tickets: list[Ticket], n: int = 6, every: int = 97) -> Styler:
     """A spread of raw records (every ``every``-th), message and reply shortened."""
     rows = [{"id": t.id, "file": t.file, "line": t.line, "message": _short(t.message), "reply": _short(t.reply)}
             for t in tickets[::every][:n]]
-    return pd.DataFrame(rows)
+    return text_table(pd.DataFrame(rows))
 
 
-def planted_mess(source_dir: str | Path) -> pd.DataFrame:
+def files_table(files: list[dict[str, Any]]) -> Styler:
+    """Every entry of the source folder: status, format, encoding, counts and the reason it was skipped."""
+    return text_table(pd.DataFrame(files).fillna(""))
+
+
+def quarantine_table(quarantine: list[Quarantined], n: int = 2) -> Styler:
+    """The first n quarantined records of each kind of reason: file, line, reason and the start of the raw text."""
+    seen: dict[str, int] = {}
+    rows = []
+    for q in quarantine:
+        kind = q.reason.split(" (")[0]
+        seen[kind] = seen.get(kind, 0) + 1
+        if seen[kind] <= n:
+            rows.append({**q.to_dict(), "raw": _short(q.raw, 200)})
+    return text_table(pd.DataFrame(rows, columns=["file", "line", "reason", "raw"]))
+
+
+def planted_mess(source_dir: str | Path) -> Styler:
     """What the generator planted (from ground_truth.json): issue, records, share of tickets."""
     truth = json.loads((Path(source_dir) / "ground_truth.json").read_text(encoding="utf-8"))
     total = truth["tickets"]
     rows = [{"planted": k, "records": v, "share": round(v / total, 3)} for k, v in truth["counts"].items()]
     rows.append({"planted": "malformed records", "records": truth["malformed_count"],
                  "share": round(truth["malformed_count"] / total, 3)})
-    return pd.DataFrame(rows)
+    return text_table(pd.DataFrame(rows))
 
 
-def before_after(ticket: Ticket) -> pd.DataFrame:
+def before_after(ticket: Ticket) -> Styler:
     """One ticket raw, cleaned, and cleaned plus redacted."""
     names = [ticket.customer_name]
     rows = []
     for part, raw, clean in (("message", ticket.message, clean_message(ticket.message)),
                              ("reply", ticket.reply, clean_reply(ticket.reply))):
         rows.append({"part": part, "raw": raw, "cleaned": clean, "redacted": redact(clean, names)[0]})
-    return pd.DataFrame(rows)
+    return text_table(pd.DataFrame(rows), wrap=True)
 
 
-def pii_score(source_dir: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
+def pii_score(source_dir: str | Path) -> tuple[dict[str, Any], Styler]:
     """Redaction recall and precision against the planted PII, and a table by type."""
     source_dir = Path(source_dir)
     truth = json.loads((source_dir / "ground_truth.json").read_text(encoding="utf-8"))["records"]
@@ -60,29 +81,29 @@ def pii_score(source_dir: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
     score = score_redaction(texts)
     table = pd.DataFrame([{"type": k, "planted": v["planted"], "found": v["found"],
                            "recall": round(v["found"] / v["planted"], 4)} for k, v in score["by_type"].items()])
-    return score, table
+    return score, text_table(table)
 
 
-def funnel_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """The funnel as a DataFrame: source, stage, in, out, removed by reason."""
-    return pd.DataFrame([{"source": r["source"], "stage": r["stage"], "in": r["in"], "out": r["out"],
-                          "removed": "; ".join(f"{k}: {v}" for k, v in r["removed"].items())} for r in rows])
+def funnel_table(rows: list[dict[str, Any]]) -> Styler:
+    """The funnel as a table: source, stage, in, out, removed by reason."""
+    return text_table(pd.DataFrame([{"source": r["source"], "stage": r["stage"], "in": r["in"], "out": r["out"],
+                          "removed": "; ".join(f"{k}: {v}" for k, v in r["removed"].items())} for r in rows]))
 
 
-def flagged_table(flagged: list[dict[str, Any]], per_status: int = 4) -> pd.DataFrame:
+def flagged_table(flagged: list[dict[str, Any]], per_status: int = 4) -> Styler:
     """A few flagged replies of each kind: what the agent wrote, what the catalog makes of it."""
     rows = []
     for status in ("corrected", "contradiction"):
         for f in [f for f in flagged if f["status"] == status][:per_status]:
             rows.append({"id": f["id"], "status": status, "wrong": f["wrong"], "agent wrote": f["original"],
                          "kept as": f["proposed"] if status == "corrected" else "(dropped)"})
-    return pd.DataFrame(rows)
+    return text_table(pd.DataFrame(rows), wrap=True)
 
 
-def split_table(card: dict[str, Any]) -> pd.DataFrame:
+def split_table(card: dict[str, Any]) -> Styler:
     """Split sizes, tasks and content hashes."""
-    return pd.DataFrame([{"split": s, "examples": v["n"], **v["by_task"], "sha256": v["sha256"][:16]}
-                         for s, v in card["splits"].items()])
+    return text_table(pd.DataFrame([{"split": s, "examples": v["n"], **v["by_task"], "sha256": v["sha256"][:16]}
+                         for s, v in card["splits"].items()]))
 
 
 def image(fig: Figure) -> Image:

@@ -8,7 +8,8 @@ Writes into the output folder: ``train.jsonl``, ``val.jsonl``, ``test.jsonl`` (t
 format of :mod:`helpers.core.examples`), ``catalog.json`` (a copy), ``quarantine.jsonl`` (malformed
 records with file, line, reason and raw text), ``removed.jsonl`` (every record removed, with
 stage and reason), ``flagged.jsonl`` (replies that contradicted the catalog), ``card.json`` and
-``card.md``; the plots go to ``plots_dir``.
+``card.md`` (with every file of the source folder: read, skipped or unreadable, and per file
+read = kept + quarantined + removed); the plots go to ``plots_dir``.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from matplotlib.figure import Figure
 from ..core.config import DataSettings
 from ..core.examples import question
 from ..core.runs import write_json, write_jsonl
-from .card import Funnel, card_markdown, counts_figure, funnel_figure, lengths_figure, save_figures
+from .card import Funnel, card_markdown, counts_figure, funnel_figure, lengths_figure, reconcile_files, save_figures
 from .catalog import Catalog
 from .cleaning import clean_message, clean_reply
 from .dedup import deduplicate, near_duplicate_clusters
@@ -34,7 +35,7 @@ from .pii import placeholder_counts, redact
 from .quality import languages, quality_reason
 from .review import decide, load_decisions
 from .scope import narrow, scope_products
-from .sources import Quarantined, load_bitext, load_tickets
+from .sources import Loaded, Quarantined, load_bitext, load_tickets
 from .splits import SPLITS, assign_by_group, content_hash, leakage_report
 from .synthesis import catalog_examples, routing_example, ticket_example
 
@@ -87,20 +88,22 @@ class _Removals:
 
 
 def _tickets(source_dir: Path, catalog: Catalog, settings: DataSettings, funnel: Funnel, removals: _Removals,
-             decisions: dict[str, dict[str, Any]] | None) -> tuple[list[dict], list[dict], list[Quarantined]]:
-    """Ticket exports -> grounded product_qa examples; also the flagged items and the quarantine."""
+             decisions: dict[str, dict[str, Any]] | None) -> tuple[list[dict], list[dict], Loaded]:
+    """Ticket exports -> grounded product_qa examples; also the flagged items and what was loaded."""
     loaded = load_tickets(source_dir)
     n = funnel.step("load", "ticket", loaded.read, Counter(q.reason.split(" (")[0] for q in loaded.quarantine))
     rows = []
     for t in loaded.tickets:
+        msg, reply = clean_message(t.message), clean_reply(t.reply)
+        if max(len(msg), len(reply)) > settings.max_chars:  # before the PII patterns and the language detector
+            removals.add("ticket", t.id, "quality", "too long")
+            continue
         names = [t.customer_name]
-        msg, _ = redact(clean_message(t.message), names)
-        reply, _ = redact(clean_reply(t.reply), names)
-        rows.append({"ticket": t, "message": msg, "reply": reply})
+        rows.append({"ticket": t, "message": redact(msg, names)[0], "reply": redact(reply, names)[0]})
     langs = languages([r["message"] + " " + r["reply"] for r in rows])
     kept = []
     for r, lang in zip(rows, langs):
-        reason = quality_reason(r["message"], r["reply"], lang, settings.min_chars, settings.max_chars)
+        reason = quality_reason(r["message"], r["reply"], lang, settings.min_chars)
         if reason:
             removals.add("ticket", r["ticket"].id, "quality", reason)
         else:
@@ -138,10 +141,23 @@ def _tickets(source_dir: Path, catalog: Catalog, settings: DataSettings, funnel:
                 removals.add("ticket", t.id, "grounding", "reviewed answer still contradicts the catalog")
                 continue
         ex = ticket_example(catalog.get(g.code), r["message"], g.answer, g.fields)
-        ex["id"] = f"tk-{t.id}"
+        ex["id"] = _example_id(t.id)
         final.append(ex)
     funnel.step("ground in catalog", "ticket", n, removals.count("ticket", "grounding"))
-    return final, flagged, loaded.quarantine
+    return final, flagged, loaded
+
+
+def _example_id(ticket_id: str) -> str:
+    """The id of the training example made from a ticket."""
+    return f"tk-{ticket_id}"
+
+
+def _file_rows(loaded: Loaded, removed: list[dict], kept: list[dict]) -> list[dict[str, Any]]:
+    """Per file of the source folder: read = kept + quarantined + removed (records traced by their ids)."""
+    record_file = {rid: t.file for t in loaded.tickets for rid in (t.id, _example_id(t.id))}
+    return reconcile_files([f.to_dict() for f in loaded.files], record_file,
+                           [r["id"] for r in removed if r["source"] == "ticket"],
+                           [ex["id"] for ex in kept if ex["meta"]["source"] == "ticket"])
 
 
 def _routing(bitext: Path, settings: DataSettings, funnel: Funnel,
@@ -235,14 +251,14 @@ def curate(source_dir: str | Path, out_dir: str | Path, settings: DataSettings, 
     if decisions is None:
         decisions = load_decisions(out_dir / "review.json")
     funnel, removals = Funnel(), _Removals()
-    tickets, flagged, quarantine = _tickets(source_dir, catalog, settings, funnel, removals, decisions)
+    tickets, flagged, loaded = _tickets(source_dir, catalog, settings, funnel, removals, decisions)
     qa, role_list = catalog_examples(catalog, settings.phrasings_per_fact, settings.val_fraction,
                                      settings.test_fraction, settings.seed)
     for i, ex in enumerate(qa):
         ex["id"] = f"qa-{i:05d}"
     funnel.step("synthesize from catalog", "catalog", len(qa), {})
     routing, bad = _routing(bitext, settings, funnel, removals)
-    quarantine += bad
+    quarantine = loaded.quarantine + bad
     roles = {ex["id"]: role for ex, role in zip(qa, role_list)}
     splits = _split(tickets + qa + routing, roles, settings, funnel, removals)
     scope = scope_products(catalog, settings.max_products)
@@ -251,6 +267,7 @@ def curate(source_dir: str | Path, out_dir: str | Path, settings: DataSettings, 
     kept = [ex for s in SPLITS for ex in splits[s]]
     card: dict[str, Any] = {"name": name or out_dir.parent.name, "source_dir": str(source_dir),
                             "funnel": funnel.rows, "reconciliation": funnel.reconcile(),
+                            "files": _file_rows(loaded, removals.rows, kept),
                             "splits": {s: {"n": len(v), "sha256": content_hash(v),
                                            "by_task": dict(Counter(ex["task"] for ex in v))}
                                        for s, v in splits.items()},
@@ -262,6 +279,7 @@ def curate(source_dir: str | Path, out_dir: str | Path, settings: DataSettings, 
                             "scope": {"products": scope if settings.max_products else "all",
                                       "routing_train_per_intent": settings.routing_train_per_intent or "all"},
                             "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__}}
+    card["reconciliation"]["ticket"]["reconciles"] &= all(f["reconciles"] for f in card["files"])
     if tokenizer is not None:
         lengths = token_lengths(tokenizer, kept)
         srt = sorted(lengths)

@@ -1,4 +1,7 @@
-"""Quality filters with reasons: empty or truncated replies, length limits, spam, language."""
+"""Quality filters with reasons: empty or truncated replies, too short, spam, language.
+
+(Too long is checked by the pipeline right after cleaning, before the PII patterns and the language detector run.)
+"""
 from __future__ import annotations
 
 import re
@@ -29,7 +32,7 @@ def languages(texts: list[str]) -> list[str]:
     return [lang.iso_code_639_1.name.lower() if lang is not None else "en" for lang in found]
 
 
-def quality_reason(message: str, reply: str, language: str, min_chars: int, max_chars: int) -> str | None:
+def quality_reason(message: str, reply: str, language: str, min_chars: int) -> str | None:
     """Why a cleaned exchange is unfit for training, or None when it passes."""
     if _SPAM.search(message):
         return "spam"
@@ -41,6 +44,4 @@ def quality_reason(message: str, reply: str, language: str, min_chars: int, max_
         return "truncated reply"
     if len(message) < min_chars or len(reply) < min_chars:
         return "too short"
-    if len(message) > max_chars or len(reply) > max_chars:
-        return "too long"
     return None

@@ -65,14 +65,16 @@ class ReviewWidget:
 
         done = sum(it["id"] in self.decisions for it in self.items)
         if self.index >= len(self.items):
-            self.header.value = f"<b>All {len(self.items)} flagged answers reviewed</b> (saved to {self.path})."
+            self.header.value = (f"<b>All {len(self.items)} flagged answers reviewed</b> "
+                                 f"(saved to {html.escape(str(self.path))}).")
             self.original.value, self.text.value = "", ""
             for b in (self.approve, self.edit, self.reject):
                 b.disabled = True
             return
         it = self.items[self.index]
         wrong = ", ".join(f"{k}: {v}" for k, v in it["wrong"].items())
-        self.header.value = (f"<b>{done}/{len(self.items)} decided</b> · item {it['id']} · {it['status']} · "
+        self.header.value = (f"<b>{done}/{len(self.items)} decided</b> · item {html.escape(str(it['id']))} · "
+                             f"{html.escape(it['status'])} · "
                              f"wrong: {html.escape(wrong)}<br><i>Q:</i> {html.escape(it['question'])}")
         self.original.value = f"<i>Agent wrote:</i> {html.escape(it['original'])}"
         self.text.value = it["proposed"]

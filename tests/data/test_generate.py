@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 GENERATOR = Path(__file__).resolve().parents[2] / "data_samples" / "generate.py"
 
 
@@ -13,14 +15,29 @@ def _generate(out: Path, *args: str) -> None:
     subprocess.run([sys.executable, str(GENERATOR), "--out", str(out), *args], check=True, capture_output=True)
 
 
+def _same_as_committed(repo: Path, made: Path, folder: str) -> None:
+    committed = sorted(p.relative_to(repo / "data_samples" / folder)
+                       for p in (repo / "data_samples" / folder).rglob("*") if p.is_file())
+    assert committed, folder
+    for rel in committed:
+        assert (made / rel).read_bytes() == (repo / "data_samples" / folder / rel).read_bytes(), rel
+
+
 def test_committed_corpus_regenerates_byte_for_byte(repo: Path, tmp_path: Path) -> None:
+    """From the repository alone: the Bitext sample is re-drawn from itself (it is already a sample)."""
     _generate(tmp_path / "voltaris", "--bitext-out", str(tmp_path / "bitext"))
     for folder in ("voltaris", "bitext"):
-        committed = sorted(p.relative_to(repo / "data_samples" / folder)
-                           for p in (repo / "data_samples" / folder).rglob("*") if p.is_file())
-        assert committed, folder
-        for rel in committed:
-            assert (tmp_path / folder / rel).read_bytes() == (repo / "data_samples" / folder / rel).read_bytes(), rel
+        _same_as_committed(repo, tmp_path / folder, folder)
+
+
+def test_bitext_sample_is_drawn_from_the_full_dataset(repo: Path, tmp_path: Path) -> None:
+    """Needs the full Bitext file, which lives outside the repository; skipped where it is absent."""
+    full = repo.parent / "shared" / "data" / "bitext-intents" / "bitext_intents_20k.csv"
+    if not full.exists():
+        pytest.skip(f"the full Bitext dataset is not at {full}; only the draw from it needs it")
+    _generate(tmp_path / "voltaris", "--products", "6", "--tickets", "20", "--bitext-out", str(tmp_path / "bitext"),
+              "--bitext-source", str(full))
+    _same_as_committed(repo, tmp_path / "bitext", "bitext")
 
 
 def test_other_seed_gives_other_products_and_numbers(repo: Path, tmp_path: Path) -> None:

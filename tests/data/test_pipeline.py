@@ -14,6 +14,7 @@ from helpers.core.config import load_settings
 from helpers.core.examples import question, reference_answer
 from helpers.core.runs import read_jsonl
 from helpers.data.catalog import Catalog
+from helpers.data import pii, pipeline
 from helpers.data.pipeline import CurationResult, curate, token_lengths
 from helpers.data.scope import OUT_OF_SCOPE, OVER_CAP, narrow, scope_products
 from helpers.data.splits import SPLITS
@@ -51,6 +52,15 @@ def test_counts_reconcile_with_the_files(curated: tuple[CurationResult, Path]) -
         assert rec[source]["read"] == n_kept + n_removed + rec[source]["quarantined"]
     assert rec["ticket"]["quarantined"] == len([q for q in quarantine if q["file"] != "intents_sample.csv"]) > 0
     assert all(r["reason"] for r in removed) and all(q["line"] > 0 and q["reason"] for q in quarantine)
+    files = {f["file"]: f for f in result.card["files"]}
+    read = [f for f in files.values() if f["status"] == "read"]
+    assert sorted(files) == sorted(p.name for p in SAMPLE.iterdir())
+    assert {f["file"] for f in read} == {"tickets_2023.csv", "chats_2024.jsonl"} and all(f["reconciles"] for f in read)
+    for key in ("read", "kept", "quarantined", "removed"):
+        assert sum(f[key] for f in read) == rec["ticket"][key], key
+    for f in read:
+        assert f["quarantined"] == sum(q["file"] == f["file"] for q in quarantine)
+    assert "| tickets\\_2023.csv | read | csv |" in (out / "card.md").read_text()
 
 
 def test_size_tasks_and_files(curated: tuple[CurationResult, Path]) -> None:
@@ -190,3 +200,83 @@ def test_a_profile_slice_keeps_every_category_and_all_held_out_routing(curated: 
             [ex for ex in result.splits[split] if ex["task"] == "routing"]
     assert sum(len(v) for v in narrowed.values()) + len(removed) == sum(len(v) for v in result.splits.values())
     assert {reason for _, reason in removed} == {OUT_OF_SCOPE, OVER_CAP}
+
+
+def _messy_corpus(root: Path) -> dict[str, int]:
+    """A generated corpus plus every kind of bad input at once; returns the records written per added file."""
+    subprocess.run([sys.executable, str(REPO / "data_samples" / "generate.py"), "--out", str(root), "--products",
+                    "18", "--tickets", "300", "--seed", "3", "--no-bitext"], check=True, capture_output=True)
+    chats = []
+    for line in (root / "chats_2024.jsonl").read_bytes().decode("utf-8", "replace").splitlines():
+        try:
+            chats += [chat for chat in [json.loads(line)] if "transcript" in chat]
+        except json.JSONDecodeError:
+            continue  # the generator's own malformed lines are tested elsewhere
+    for chat in chats:  # an escaped NUL and an escape sequence in every customer turn of the real export
+        for turn in chat["transcript"]:
+            if turn["from"] == "customer":
+                turn["text"] = turn["text"].replace(" ", " \u0000", 1) + "\u001b[0m"
+    (root / "chats_2024.jsonl").write_text("".join(json.dumps(c) + "\n" for c in chats))
+
+    def renamed(chat: dict, prefix: str) -> dict:
+        return dict(chat, chat_id=f"{prefix}-{chat['chat_id']}")
+
+    def row(tid: str, message: str, reply: str = "It is rated at 650 W.") -> str:
+        return f'{tid},2023-01-01,email,Ann Lee,a@x.example,,Q,"{message}",Bo,"{reply}"\n'
+
+    header = "ticket_id,created_at,channel,customer_name,customer_email,product,subject,customer_message,agent_name," \
+             "agent_reply\n"
+    added = {
+        "first_line.jsonl": "\n".join(["[1, 2]", *(json.dumps(renamed(c, "F")) for c in chats[:5])]) + "\n",
+        "latin1.jsonl": "".join(json.dumps(dict(renamed(c, "L"), customer={"name": "Jürgen Müller"}),
+                                           ensure_ascii=False) + "\n" for c in chats[5:10]).encode("latin-1"),
+        "bom.jsonl": b"\xef\xbb\xbf" + "".join(json.dumps(renamed(c, "B")) + "\n" for c in chats[10:13]).encode(),
+        "deep.jsonl": "[" * 1000 + "]" * 1000 + "\n" + json.dumps(renamed(chats[13], "D")) + "\n",
+        "ids.jsonl": "\n".join(json.dumps(c) for c in (dict(chats[14], chat_id=None), chats[15])) + "\n",
+        "TICKETS.CSV": header + row("X-1", "What is the wattage?") + row("X-2", "y" * 200_000)
+        + 'X-3,2023-01-01,email,Ann Lee,a@x.example,,Q,"unterminated,Bo,reply\n' + row("X-4", "Does it fit?")
+        + row("X-5", "Blank reply?", "Hi,\n" + "\n" * 90_000 + "It is rated at 650 W.")
+        + row("X-7", "Ann Lee " * 12_000),
+        "array.json": json.dumps([renamed(c, "J") for c in chats[16:18]], indent=1),
+        "more.tsv": header.replace(",", "\t") + row("X-6", "Any news?").replace(",", "\t").replace('"', ""),
+        "image.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+        "export.xlsx": b"PK\x03\x04",
+        '<img src=x onerror="alert(1)">.txt': "a file name is data too",
+    }
+    for name, content in added.items():
+        (root / name).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return {"first_line.jsonl": 6, "latin1.jsonl": 5, "bom.jsonl": 3, "deep.jsonl": 2, "ids.jsonl": 2,
+            "TICKETS.CSV": 6, "array.json": 2, "more.tsv": 1}
+
+
+def test_curation_of_every_kind_of_bad_input_finishes_and_accounts_for_each_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = _messy_corpus(tmp_path / "messy")
+    settings = load_settings("ci", WHOLE_CATALOG).data
+    seen: list[int] = []
+
+    def redact(text: str, names: list[str]) -> tuple[str, list]:
+        seen.append(len(text))
+        return pii.redact(text, names)
+
+    monkeypatch.setattr(pipeline, "redact", redact)  # the PII patterns see no text over the length limit
+    result = curate(tmp_path / "messy", tmp_path / "run" / "data", settings)
+    assert seen and max(seen) <= settings.max_chars
+    files = {f["file"]: f for f in result.card["files"]}
+    assert all(f["reconciles"] for f in files.values()) and all(r["reconciles"] for r in
+                                                                 result.card["reconciliation"].values())
+    assert {name: files[name]["read"] for name in records} == records
+    assert {name: files[name]["status"] for name in ("image.csv", "export.xlsx", "catalog.json", "docs")} == {
+        "image.csv": "unreadable", "export.xlsx": "skipped", "catalog.json": "skipped", "docs": "skipped"}
+    assert files["latin1.jsonl"]["encoding"].startswith("cp1252") and files["latin1.jsonl"]["quarantined"] == 0
+    assert (files["bom.jsonl"]["quarantined"], files["first_line.jsonl"]["quarantined"],
+            files["deep.jsonl"]["quarantined"], files["ids.jsonl"]["quarantined"]) == (0, 1, 1, 2)
+    reasons = {(q.file, q.line): q.reason.split(" (")[0] for q in result.quarantine}
+    assert [reasons.get(("TICKETS.CSV", line)) for line in (2, 3, 4, 5, 6, 90_008)] == [
+        None, "oversize record", "unterminated quote", None, None, None]
+    assert {"id": "X-7", "source": "ticket", "stage": "quality", "reason": "too long"} in result.removed
+    assert files["chats_2024.jsonl"]["kept"] > 20  # tickets whose raw text held NUL and ESC reached the splits...
+    written = "".join((tmp_path / "run" / "data" / f"{s}.jsonl").read_text() for s in SPLITS)
+    assert "\\u0000" not in written and "\\u001b" not in written and "\x00" not in written  # ...without them
+    card_md = (tmp_path / "run" / "data" / "card.md").read_text()
+    assert "&lt;img" in card_md and "<img" not in card_md

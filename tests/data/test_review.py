@@ -36,3 +36,12 @@ def test_clicks_save_decisions_and_resume(tmp_path: Path) -> None:
         "decision": "edit", "text": "It costs $12.99 including tax.", "by": "human"}
     assert resumed.approve.disabled and "All 3" in resumed.header.value
     assert "review-approve" in resumed.approve._dom_classes
+
+
+def test_the_widget_shows_item_text_as_text(tmp_path: Path) -> None:
+    attack = '<img src=x onerror="alert(1)">'
+    item = dict(ITEMS[0], id=attack, question=attack, original=attack, wrong={"wattage_w": [attack]})
+    app = ReviewWidget([item], tmp_path / "review.json")
+    assert "&lt;img" in app.header.value and "<img" not in app.header.value + app.original.value
+    app.approve.click()
+    assert "<img" not in app.header.value
