@@ -11,6 +11,7 @@ and a second, small corpus "of the same shape" (other products, other numbers) w
 What it writes into ``--out`` (default ``data_samples/voltaris``):
 
 - ``catalog.json``      products: code, name, category, specs, compatibility, warranty, price, release year.
+- ``catalog.schema.json`` what each field means and how it is written (copied: the vendor's declaration, not generated).
                         Names are invented words without digits, so they never give a spec value away.
 - ``docs/<category>.md`` product documentation; ``faq.md`` the internal FAQ.
 - ``tickets_2023.csv``  e-mail tickets (one row per ticket; quoted multi-line fields).
@@ -42,6 +43,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BITEXT_SAMPLE = HERE / "bitext" / "intents_sample.csv"
+SCHEMA = HERE / "voltaris" / "catalog.schema.json"
+"""The field declarations of the Voltaris catalog: written by hand, as a vendor would, and copied into every corpus."""
 
 RATES = {
     "html": 0.25,            # CSV tickets only: HTML markup and entities around the text
@@ -619,6 +622,8 @@ def generate(out: Path, products: int, tickets: int, seed: int, bitext: Path | N
     catalog = make_catalog(rng, products)
     (out / "catalog.json").write_text(json.dumps({"vendor": "Voltaris Hardware", "products": catalog},
                                                  indent=1) + "\n", encoding="utf-8")
+    if SCHEMA.resolve() != (out / SCHEMA.name).resolve():
+        shutil.copyfile(SCHEMA, out / SCHEMA.name)
     make_docs(catalog, out)
     make_failures(rng, catalog, out)
     truth = make_tickets(rng, catalog, tickets, out)

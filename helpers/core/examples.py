@@ -1,17 +1,17 @@
 """The one instruction format shared by both tasks (product questions and ticket routing).
 
-Every curated example is a JSON object, one per line in ``runs/<name>/data/{train,val,test}.jsonl``:
+Every curated example is a JSON object, one per line in ``runs/<name>/data/{train,val,feedback,test}.jsonl``:
 
 ```
 {"id": "qa-00042", "task": "product_qa" | "routing",
- "messages": [{"role": "system", "content": SYSTEM_PROMPT},
+ "messages": [{"role": "system", "content": system_prompt(vendor)},
               {"role": "user", "content": "..."},
               {"role": "assistant", "content": "..."}],
  "meta": {"product": "<model code>" | null, "category": "<catalog category>" | null,
           "fields": {"<spec field>": <catalog value>, ...},  # facts the reference answer states
           "intent": "<bitext intent>" | null,
           "group": "<id shared by near-duplicates and phrasings of one fact>",
-          "source": "catalog" | "ticket" | "faq" | "bitext", "phrasing": "<template id>"}}
+          "source": "catalog" | "ticket" | "bitext", "phrasing": "<template id>"}}
 ```
 """
 from __future__ import annotations
@@ -19,9 +19,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-SYSTEM_PROMPT = "You are the support assistant of Voltaris Hardware."
-"""Short on purpose: it is in every training example, and each of its tokens costs compute at every step.
-Fine-tuning teaches the behaviour (exact specs, 'Intent: <intent>' for tickets) that a long prompt only asks for."""
+
+def system_prompt(vendor: str) -> str:
+    """The system message of every example: 'You are the support assistant of <vendor>.'
+
+    Short on purpose: it is in every training example, and each of its tokens costs compute at every step.
+    Fine-tuning teaches the behaviour (exact specs, 'Intent: <intent>' for tickets) that a long prompt only asks for.
+    """
+    return f"You are the support assistant of {vendor or 'the vendor'}."
+
+
 TASKS = ("product_qa", "routing")
 ROUTING_INSTRUCTION = "Route this support ticket to an intent:\n"
 _INTENT = re.compile(r"intent\s*[:=]\s*([a-z_]+)", re.IGNORECASE)

@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 SUBDIRS = ("data", "train", "ratings", "dpo", "eval", "plots", "executed")
-SPLITS = ("train", "val", "test")
+SPLITS = ("train", "val", "feedback", "test")
+"""The curated splits: train (SFT), val (validation loss), feedback (rating and DPO), test (only ever scored)."""
 ARTEFACTS: dict[str, tuple[str, str]] = {
     # name: (path in the run, the notebook that makes it)
     "train_split": ("data/train.jsonl", "01_data_curation"),
     "val_split": ("data/val.jsonl", "01_data_curation"),
+    "feedback_split": ("data/feedback.jsonl", "01_data_curation"),
     "test_split": ("data/test.jsonl", "01_data_curation"),
     "catalog": ("data/catalog.json", "01_data_curation"),
     "train_adapter": ("train/adapter", "03_qlora_training"),

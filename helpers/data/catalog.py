@@ -1,14 +1,26 @@
-"""The product catalog and the spec checker that grounds answers in it.
+"""The product catalog and its declared fields: any vendor's catalog, described by a schema beside it.
 
-One checker serves two places: curation flags agent replies that contradict the catalog, and
-evaluation scores a model's answers (factual accuracy = the asked fields stated correctly;
-hallucination = any stated field that contradicts the catalog, or a model code that does not exist).
+A catalog is two JSON files in the source folder:
 
+* ``catalog.json``: ``{"vendor": "...", "products": [{"code": ..., "name": ..., "category": ...,
+  "specs": {field: value, ...}, <other declared fields>: value, ...}]}``;
+* ``catalog.schema.json``: ``{"fields": {field: declaration}}``, one declaration per field a product may
+  carry (in ``specs`` or at the top level). A declaration says what the field is called, what type its values
+  have and how they are written, and how people ask about it:
+
+```json
+"wattage_w": {"label": "power rating", "type": "quantity", "unit": "W",
+              "units": {"W": 1, "watts": 1, "kW": 1000},          # spellings -> factor to the unit
+              "nouns": ["wattage", "power rating"],               # words that name the field in a text
+              "answer": "The {product} is rated at {value}.",     # the reference answer of a question
+              "question": "How many watts does the {product} deliver?"}   # optional extra phrasing
 ```
-catalog = Catalog.load("data_samples/voltaris/catalog.json")
-check = catalog.check_answer("The Tessera Pro (VX-PS-4471) is rated at 750 W.", "VX-PS-4471")
-check.wrong_fields   # {'wattage_w': [750]} when the catalog says 650
-```
+Types: ``quantity`` (a number with a unit), ``money`` (a price; ``units`` holds the currency's spellings,
+``$`` before the number), ``text`` (one value of a ``vocabulary``), ``list`` (several values of a
+``vocabulary``), ``dimensions`` (``"W x H x D"`` in ``unit``), ``year``, ``products`` (model codes of other
+catalog products). Optional keys: ``singular`` (the unit for a value of 1), ``context`` (words one of which
+must be in the sentence before a bare unit counts, e.g. "warranty" for "3 years"). The run keeps one file,
+``data/catalog.json``, with the fields and the products together; :meth:`Catalog.load` reads either form.
 """
 from __future__ import annotations
 
@@ -18,166 +30,98 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-FIELDS: dict[str, str] = {
-    "wattage_w": "power rating (W)",
-    "capacity_va": "UPS capacity (VA)",
-    "efficiency": "efficiency certification",
-    "runtime_min": "runtime at half load (minutes)",
-    "outlets": "number of outlets",
-    "surge_joules": "surge energy rating (joules)",
-    "length_m": "cable or cord length (m)",
-    "connectors": "connectors",
-    "dimensions_mm": "dimensions (mm)",
-    "warranty_years": "warranty (years)",
-    "price_usd": "price (USD)",
-    "release_year": "release year",
-    "compatibility": "compatible products (model codes)",
-}
-"""Every field a question can ask about, with what it means."""
+TYPES = ("quantity", "money", "text", "list", "dimensions", "year", "products")
+CORE_KEYS = ("code", "name", "category", "specs")
+SCHEMA_FILE = "catalog.schema.json"
+_NEEDS_UNITS = ("quantity", "money", "dimensions")
+_NEEDS_VOCABULARY = ("text", "list")
 
-CONNECTORS = ("USB-C", "USB-A", "Lightning", "HDMI", "DisplayPort", "IEC C13", "IEC C14", "NEMA 5-15",
-              "24-pin ATX", "8-pin EPS", "PCIe 8-pin", "12VHPWR", "SATA", "Molex", "RJ45", "DC barrel")
-"""The connector vocabulary the checker recognises."""
 
-CODE_SHAPE = re.compile(r"\b[A-Z]{2,4}-[A-Z]{2,3}-\d{3,5}[A-Z]?\b")
-"""What a model code looks like (vendor prefix, category, number), e.g. VX-PS-4471."""
-
-_NUM = r"(?<![\d,.])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-_WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-                 "eight": 8, "nine": 9, "ten": 10, "twelve": 12}
-_YEARS = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
-_TIERS = ("Bronze", "Silver", "Gold", "Platinum", "Titanium")
-
-# (field, pattern); group 1 is the value. Order matters only for overlapping matches.
-_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("dimensions_mm", re.compile(r"(\d+\s*[x×]\s*\d+\s*[x×]\s*\d+)\s*mm\b", re.I)),
-    ("price_usd", re.compile(r"(?:\$|USD\s?)" + _NUM)),
-    ("price_usd", re.compile(_NUM + r"\s?(?:USD|dollars)\b", re.I)),
-    ("capacity_va", re.compile(_NUM + r"\s?VA\b")),
-    ("wattage_w", re.compile(_NUM + r"\s?(?:W|watts?)\b(?!\s?h)", re.I)),
-    ("efficiency", re.compile(r"80\s?PLUS\s(" + "|".join(_TIERS) + r")\b", re.I)),
-    ("runtime_min", re.compile(_NUM + r"\s?(?:min|mins|minutes)\b", re.I)),
-    ("outlets", re.compile(r"(\d{1,2}|" + "|".join(_WORD_NUMBERS) + r")\s(?:AC\s|protected\s|grounded\s)?"
-                           r"(?:outlets?|sockets?)\b", re.I)),
-    ("surge_joules", re.compile(_NUM + r"\s?(?:J|joules?)\b", re.I)),
-    ("length_m", re.compile(r"(?<![\d.])" + _NUM + r"\s?(?:m|metres?|meters?)\b(?![\s-]?(?:long\s)?x)", re.I)),
-    ("warranty_years", re.compile(_YEARS + r"[\s-]years?(?:'s?)?\s(?:limited\s|full\s)?warranty", re.I)),
-    ("warranty_years", re.compile(r"warrant(?:y|ied)\b[^.\d]{0,40}?\b" + _YEARS + r"[\s-]years?", re.I)),
-    ("release_year", re.compile(r"(?:released|launched|introduced|came out|available since|release year)"
-                                r"[^.\d]{0,20}?((?:19|20)\d{2})\b", re.I)),
-]
-_CONNECTOR_RE = re.compile("|".join(re.escape(c) for c in sorted(CONNECTORS, key=len, reverse=True)), re.I)
-_CANON_CONNECTOR = {c.lower(): c for c in CONNECTORS}
+class CatalogError(ValueError):
+    """The catalog or its schema is missing something or malformed; the message names the file, product and field."""
 
 
 @dataclass(frozen=True)
-class Mention:
-    """One spec value stated in a text: the field, the parsed value, and where the value is."""
+class FieldSpec:
+    """One declared field: its name, type, how values are written and how people name and ask about it."""
 
-    field: str
-    value: Any
-    start: int
-    end: int
+    name: str
+    type: str
+    label: str
+    nouns: tuple[str, ...] = ()
+    unit: str = ""
+    singular: str = ""
+    units: dict[str, float] = field(default_factory=dict)
+    vocabulary: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+    answer: str = "The {product} has a {label} of {value}."
+    question: str = ""
 
+    @property
+    def numeric(self) -> bool:
+        """Whether values are numbers (quantity, money, year)."""
+        return self.type in ("quantity", "money", "year")
 
-def _parse(field_name: str, raw: str) -> Any:
-    """The typed value of a matched string."""
-    raw = raw.strip()
-    if field_name == "efficiency":
-        return f"80 PLUS {raw.capitalize()}"
-    if field_name == "dimensions_mm":
-        return " x ".join(re.split(r"\s*[x×]\s*", raw))
-    if raw.lower() in _WORD_NUMBERS:
-        return _WORD_NUMBERS[raw.lower()]
-    number = float(raw.replace(",", ""))
-    return int(number) if number.is_integer() and field_name != "price_usd" else number
+    def format(self, value: Any) -> str:
+        """A value as an answer writes it: 650 -> '650 W', 129.99 -> '$129.99', 1 -> '1 year'."""
+        if self.type in ("list", "products"):
+            items = [str(v) for v in value]
+            return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+        if self.type == "money":
+            symbol = next((s for s in self.units if not s[0].isalpha()), "")
+            return f"{symbol}{value:,.2f}" if symbol else f"{value:,.2f} {self.unit}"
+        if self.type == "quantity":
+            number = f"{value:g}" if isinstance(value, float) else str(value)
+            unit = self.singular if value == 1 and self.singular else self.unit
+            return f"{number} {unit}"
+        if self.type == "dimensions":
+            return f"{value} {self.unit}"
+        return str(value)
 
-
-def spec_spans(text: str) -> list[Mention]:
-    """Every spec value stated in ``text``, with positions, sorted by position."""
-    found: list[Mention] = []
-    taken: list[tuple[int, int]] = []
-    for field_name, pattern in _PATTERNS:
-        for m in pattern.finditer(text or ""):
-            if any(m.start() < e and s < m.end() for s, e in taken):
-                continue
-            taken.append((m.start(), m.end()))
-            found.append(Mention(field_name, _parse(field_name, m.group(1)), m.start(1), m.end(1)))
-    for m in _CONNECTOR_RE.finditer(text or ""):
-        if not any(m.start() < e and s < m.end() for s, e in taken):
-            found.append(Mention("connectors", _CANON_CONNECTOR[m.group(0).lower()], m.start(), m.end()))
-    return sorted(found, key=lambda x: x.start)
-
-
-def spec_mentions(text: str) -> dict[str, list[Any]]:
-    """Spec values stated in ``text`` by field, e.g. {'wattage_w': [650], 'efficiency': ['80 PLUS Gold']}."""
-    out: dict[str, list[Any]] = {}
-    for mention in spec_spans(text):
-        values = out.setdefault(mention.field, [])
-        if mention.value not in values:
-            values.append(mention.value)
-    return out
+    def bare(self, value: Any) -> str:
+        """The value without its unit, as it replaces a wrong value in place (650, 129.99, Gold)."""
+        if self.type == "money":
+            return f"{value:,.2f}"
+        return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def format_value(field_name: str, value: Any) -> str:
-    """A catalog value as written in an answer (650 -> '650 W', 129.99 -> '$129.99')."""
-    if field_name == "connectors" or field_name == "compatibility":
-        items = list(value)
-        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-    if field_name == "price_usd":
-        return f"${value:,.2f}"
-    units = {"wattage_w": "W", "capacity_va": "VA", "runtime_min": "minutes", "surge_joules": "joules",
-             "length_m": "m", "dimensions_mm": "mm"}
-    if field_name in units:
-        number = f"{value:g}" if isinstance(value, float) else str(value)
-        return f"{number} {units[field_name]}"
-    if field_name == "warranty_years":
-        return f"{value} year{'s' if value != 1 else ''}"
-    if field_name == "outlets":
-        return f"{value} outlets"
-    return str(value)
-
-
-def value_text(field_name: str, value: Any) -> str:
-    """The bare value (no unit) that replaces a wrong value in place, e.g. 650 or 129.99."""
-    if field_name == "price_usd":
-        return f"{value:,.2f}"
-    if field_name == "efficiency":
-        return str(value).split()[-1]
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def _same(field_name: str, stated: Any, truth: Any) -> bool:
-    """Whether a stated value agrees with the catalog value of a field."""
-    if isinstance(truth, (int, float)) and isinstance(stated, (int, float)):
-        return abs(float(stated) - float(truth)) < 0.005
-    return str(stated).replace(" ", "").lower() == str(truth).replace(" ", "").lower()
+def _declaration(name: str, raw: Any, where: str) -> FieldSpec:
+    """A FieldSpec from one schema entry, or CatalogError naming the field and what to declare."""
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{where}: field '{name}' must be an object with at least 'type' and 'label'")
+    kind = raw.get("type")
+    if kind not in TYPES:
+        raise CatalogError(f"{where}: field '{name}' has type {kind!r}; declare one of {', '.join(TYPES)}")
+    units = raw.get("units") or {}
+    if kind in _NEEDS_UNITS and not (raw.get("unit") and units):
+        raise CatalogError(f"{where}: field '{name}' ({kind}) needs 'unit' and 'units' (spellings -> factor), "
+                           f"e.g. \"unit\": \"W\", \"units\": {{\"W\": 1, \"watts\": 1}}")
+    if not all(isinstance(f, (int, float)) and f > 0 for f in units.values()):
+        raise CatalogError(f"{where}: field '{name}': every factor in 'units' must be a positive number")
+    vocabulary = tuple(raw.get("vocabulary") or ())
+    if kind in _NEEDS_VOCABULARY and not vocabulary:
+        raise CatalogError(f"{where}: field '{name}' ({kind}) needs a 'vocabulary': the values it may take")
+    for key in ("answer", "question"):
+        if raw.get(key) and "{product}" not in raw[key]:
+            raise CatalogError(f"{where}: field '{name}': '{key}' must contain {{product}}")
+    if raw.get("answer") and "{value}" not in raw["answer"]:
+        raise CatalogError(f"{where}: field '{name}': 'answer' must contain {{value}}")
+    label = str(raw.get("label") or name.replace("_", " "))
+    return FieldSpec(name=name, type=kind, label=label, nouns=tuple(raw.get("nouns") or (label,)),
+                     unit=str(raw.get("unit", "")), singular=str(raw.get("singular", "")),
+                     units={str(k): float(v) for k, v in units.items()}, vocabulary=vocabulary,
+                     context=tuple(raw.get("context") or ()),
+                     answer=str(raw.get("answer") or FieldSpec.answer), question=str(raw.get("question") or ""))
 
 
 @dataclass
 class Product:
-    """One catalog entry."""
+    """One catalog entry: identity and every declared fact."""
 
     code: str
     name: str
     category: str
-    specs: dict[str, Any]
-    compatibility: list[str]
-    warranty_years: int
-    price_usd: float
-    release_year: int
-
-    @property
-    def facts(self) -> dict[str, Any]:
-        """Every checkable field of the product and its value."""
-        out = dict(self.specs)
-        out.update(warranty_years=self.warranty_years, price_usd=self.price_usd,
-                   release_year=self.release_year)
-        if self.compatibility:
-            out["compatibility"] = list(self.compatibility)
-        return out
+    facts: dict[str, Any]
 
     @property
     def label(self) -> str:
@@ -185,63 +129,111 @@ class Product:
         return f"{self.name} ({self.code})"
 
 
-@dataclass
-class AnswerCheck:
-    """What an answer about one product got right and wrong."""
+def _check_value(spec: FieldSpec, value: Any, where: str) -> Any:
+    """A product's value of a field, checked against its declaration."""
+    if spec.numeric:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise CatalogError(f"{where}: '{spec.name}' must be a number, got {value!r}")
+        return value
+    if spec.type == "text" and value not in spec.vocabulary:
+        raise CatalogError(f"{where}: '{spec.name}' value {value!r} is not in its vocabulary; add it to the schema")
+    if spec.type in ("list", "products"):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise CatalogError(f"{where}: '{spec.name}' must be a list of strings, got {value!r}")
+        unknown = [v for v in value if spec.type == "list" and v not in spec.vocabulary]
+        if unknown:
+            raise CatalogError(f"{where}: '{spec.name}' values {unknown} are not in its vocabulary; add them")
+    if spec.type == "dimensions" and not re.fullmatch(r"\d+(?:\.\d+)?(?:\s*x\s*\d+(?:\.\d+)?){1,2}", str(value)):
+        raise CatalogError(f"{where}: '{spec.name}' must read like '150 x 86 x 140', got {value!r}")
+    return value
 
-    code: str
-    correct_fields: dict[str, list[Any]] = field(default_factory=dict)
-    wrong_fields: dict[str, list[Any]] = field(default_factory=dict)
-    unknown_codes: list[str] = field(default_factory=list)
-    unchecked_fields: dict[str, list[Any]] = field(default_factory=dict)
 
-    @property
-    def hallucinated(self) -> bool:
-        """True when the answer states a wrong value or a model code that does not exist."""
-        return bool(self.wrong_fields or self.unknown_codes)
+def _product(raw: Any, i: int, fields: dict[str, FieldSpec], where: str) -> Product:
+    """One product record, validated against the declared fields."""
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{where}: product #{i} must be an object")
+    missing = [k for k in ("code", "name", "category") if not str(raw.get(k) or "").strip()]
+    if missing:
+        raise CatalogError(f"{where}: product #{i} ({raw.get('code', '?')}) lacks {', '.join(missing)}")
+    specs = raw.get("specs") or {}
+    if not isinstance(specs, dict):
+        raise CatalogError(f"{where}: product {raw['code']}: 'specs' must be an object")
+    given = {**specs, **{k: v for k, v in raw.items() if k not in CORE_KEYS}}
+    undeclared = [k for k in given if k not in fields]
+    if undeclared:
+        raise CatalogError(f"{where}: product {raw['code']} has field(s) {undeclared} that the schema does not "
+                           f"declare; add them under 'fields' in {SCHEMA_FILE} (label, type, units or vocabulary, "
+                           "nouns, answer) or remove them from the product")
+    facts = {k: _check_value(fields[k], v, f"{where}: product {raw['code']}") for k, v in given.items()
+             if not (isinstance(v, list) and not v)}
+    return Product(str(raw["code"]).strip(), str(raw["name"]).strip(), str(raw["category"]).strip(), facts)
 
-    def states_correctly(self, fields: list[str] | dict[str, Any]) -> bool:
-        """True when every asked field is stated, and stated correctly."""
-        return all(f in self.correct_fields and f not in self.wrong_fields for f in fields)
 
-
-class CatalogError(ValueError):
-    """The catalog file is missing fields or malformed; the message names the product and field."""
+def _read_json(path: Path) -> Any:
+    """A JSON file, or CatalogError naming it."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise CatalogError(f"{path} not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{path} is not valid UTF-8 JSON: {exc}") from None
 
 
 @dataclass
 class Catalog:
-    """All products, looked up by model code."""
+    """All products, looked up by model code, and the declared fields."""
 
     products: list[Product]
+    fields: dict[str, FieldSpec]
     vendor: str = ""
 
     def __post_init__(self) -> None:
         self._by_code = {p.code: p for p in self.products}
+        self._code_shape = _code_shape(list(self._by_code))
 
     @classmethod
     def load(cls, path: str | Path) -> "Catalog":
-        """Read and validate a catalog.json; raises CatalogError naming the product and field."""
+        """Read and validate a catalog (fields inside it, or in catalog.schema.json beside it)."""
         path = Path(path)
-        data = json.loads(path.read_text(encoding="utf-8"))
-        products = []
-        required = ("code", "name", "category", "specs", "warranty_years", "price_usd", "release_year")
-        for i, raw in enumerate(data.get("products", [])):
-            missing = [k for k in required if k not in raw]
-            if missing:
-                raise CatalogError(f"{path}: product #{i} ({raw.get('code', '?')}) lacks {', '.join(missing)}")
-            unknown = [k for k in raw["specs"] if k not in FIELDS]
-            if unknown:
-                raise CatalogError(f"{path}: product {raw['code']} has unknown spec field(s) {unknown}")
-            if any(ch.isdigit() for ch in raw["name"]):
-                raise CatalogError(f"{path}: product {raw['code']} name {raw['name']!r} contains digits; "
-                                   "names must not give away spec values")
-            products.append(Product(raw["code"], raw["name"], raw["category"], dict(raw["specs"]),
-                                    list(raw.get("compatibility", [])), int(raw["warranty_years"]),
-                                    float(raw["price_usd"]), int(raw["release_year"])))
+        data = _read_json(path)
+        if not isinstance(data, dict) or not isinstance(data.get("products"), list):
+            raise CatalogError(f"{path}: expected an object with a 'products' list")
+        schema_path = path.with_name(SCHEMA_FILE)
+        raw_fields = data.get("fields")
+        if raw_fields is None:
+            if not schema_path.exists():
+                raise CatalogError(f"{path}: no field declarations: write {schema_path} with a 'fields' object "
+                                   "(see data_samples/voltaris/catalog.schema.json for an example)")
+            schema = _read_json(schema_path)
+            raw_fields = schema.get("fields") if isinstance(schema, dict) else None
+            if not isinstance(raw_fields, dict):
+                raise CatalogError(f"{schema_path}: expected an object with a 'fields' object")
+        where = str(path)
+        fields = {name: _declaration(name, raw, where) for name, raw in raw_fields.items()}
+        products = [_product(raw, i, fields, where) for i, raw in enumerate(data["products"])]
         if not products:
             raise CatalogError(f"{path}: no products")
-        return cls(products, data.get("vendor", ""))
+        codes = [p.code for p in products]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise CatalogError(f"{path}: model code(s) {duplicates} appear more than once")
+        return cls(products, fields, str(data.get("vendor", "")))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The catalog as one JSON object (fields and products), as the run keeps it."""
+        def declaration(spec: FieldSpec) -> dict[str, Any]:
+            out = {k: v for k, v in spec.__dict__.items() if k != "name" and v not in ("", (), {})}
+            return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+        return {"vendor": self.vendor, "fields": {n: declaration(s) for n, s in self.fields.items()},
+                "products": [{"code": p.code, "name": p.name, "category": p.category, "specs": dict(p.facts)}
+                             for p in self.products]}
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`to_dict` as JSON (the run's data/catalog.json)."""
+        path = Path(path)
+        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return path
 
     def get(self, code: str) -> Product:
         """The product with this model code; KeyError naming the code if there is none."""
@@ -263,53 +255,63 @@ class Catalog:
         """The distinct categories, in catalog order."""
         return list(dict.fromkeys(p.category for p in self.products))
 
+    @property
+    def code_shape(self) -> re.Pattern[str]:
+        """What a model code of this catalog looks like (inferred from its codes), to spot invented ones."""
+        return self._code_shape
+
+    def format_value(self, field_name: str, value: Any) -> str:
+        """A value of a field as an answer writes it."""
+        return self.fields[field_name].format(value)
+
     def find_codes(self, text: str) -> list[str]:
         """Catalog model codes mentioned in ``text`` (each once, in order of appearance)."""
-        return list(dict.fromkeys(c for c in CODE_SHAPE.findall((text or "").upper()) if c in self._by_code))
+        upper = {c.upper(): c for c in self._by_code}
+        found = (upper.get(m.group(0).upper()) for m in self._code_shape.finditer(text or ""))
+        return list(dict.fromkeys(c for c in found if c))
 
     def find_unknown_codes(self, text: str) -> list[str]:
         """Code-shaped strings in ``text`` that are not in the catalog (invented products)."""
-        return list(dict.fromkeys(c for c in CODE_SHAPE.findall(text or "") if c not in self._by_code))
+        upper = {c.upper() for c in self._by_code}
+        return list(dict.fromkeys(m.group(0) for m in self._code_shape.finditer(text or "")
+                                  if m.group(0).upper() not in upper))
 
     def find_names(self, text: str) -> list[str]:
-        """Codes of products whose name is mentioned in ``text``."""
-        low = (text or "").lower()
-        return [p.code for p in self.products if re.search(r"\b" + re.escape(p.name.lower()) + r"\b", low)]
+        """Codes of products whose name is mentioned in ``text`` (longest names first, no overlaps)."""
+        return [code for code, _, _ in self.name_spans(text)]
 
-    def check_answer(self, text: str, code: str) -> AnswerCheck:
-        """Compare every spec value stated in ``text`` with the catalog entry of ``code``."""
-        product = self.get(code)
-        facts = product.facts
-        check = AnswerCheck(code=code, unknown_codes=self.find_unknown_codes(text))
-        for name, values in spec_mentions(text).items():
-            if name not in facts:
-                check.unchecked_fields[name] = values
-            elif name == "connectors":
-                ok = all(v in facts[name] for v in values)
-                (check.correct_fields if ok else check.wrong_fields)[name] = values
-            elif all(_same(name, v, facts[name]) for v in values):
-                check.correct_fields[name] = values
-            else:
-                check.wrong_fields[name] = values
-        others = [c for c in self.find_codes(text) if c != code]
-        if others and "compatibility" in facts:
-            ok = all(c in facts["compatibility"] for c in others)
-            (check.correct_fields if ok else check.wrong_fields)["compatibility"] = others
-        return check
-
-    def correct(self, text: str, code: str) -> tuple[str, list[str]]:
-        """``text`` with wrong numeric/tier values replaced by the catalog's; also the fields left wrong."""
-        facts = self.get(code).facts
-        out, offset = text, 0
-        for m in spec_spans(text):
-            if m.field in facts and m.field not in ("connectors", "compatibility") \
-                    and not _same(m.field, m.value, facts[m.field]):
-                new = value_text(m.field, facts[m.field])
-                out = out[:m.start + offset] + new + out[m.end + offset:]
-                offset += len(new) - (m.end - m.start)
-        left = list(self.check_answer(out, code).wrong_fields)
-        return out, left
+    def name_spans(self, text: str) -> list[tuple[str, int, int]]:
+        """(code, start, end) of every product name in ``text``, case-insensitive, longest names first."""
+        taken: list[tuple[str, int, int]] = []
+        for product in sorted(self.products, key=lambda p: -len(p.name)):
+            pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, product.name.split())) + r"(?!\w)"
+            for m in re.finditer(pattern, text or "", re.I):
+                if not any(m.start() < e and s < m.end() for _, s, e in taken):
+                    taken.append((product.code, m.start(), m.end()))
+        return sorted(taken, key=lambda t: t[1])
 
 
-__all__ = ["AnswerCheck", "CODE_SHAPE", "CONNECTORS", "Catalog", "CatalogError", "FIELDS", "Mention", "Product",
-           "format_value", "spec_mentions", "spec_spans", "value_text"]
+def _code_shape(codes: list[str]) -> re.Pattern[str]:
+    """A pattern for strings shaped like the catalog's codes: runs of letters and digits of the lengths seen, in order.
+
+    'VX-PS-4471' gives ``[A-Za-z]{2}-[A-Za-z]{2}-\\d{4}``; an invented 'VX-PS-9999' matches it, and so does a
+    variant with a numbered suffix ('VX-UP-1736-2'), which is an invented code too.
+    """
+    lengths: dict[tuple[str, ...], list[list[int]]] = {}
+    for code in codes:
+        parts = re.findall(r"[A-Za-z]+|\d+|[^A-Za-z\d]+", code)
+        kinds = tuple("a" if p.isalpha() else "d" if p.isdigit() else p for p in parts)
+        lengths.setdefault(kinds, []).append([len(p) for p in parts])
+    shapes = []
+    for kinds, seen in lengths.items():
+        pieces = []
+        for i, kind in enumerate(kinds):
+            low, high = min(s[i] for s in seen), max(s[i] for s in seen)
+            span = f"{{{low}}}" if low == high else f"{{{low},{high}}}"
+            pieces.append(("[A-Za-z]" + span) if kind == "a" else ("\\d" + span) if kind == "d" else re.escape(kind))
+        shapes.append("".join(pieces))
+    body = "|".join(sorted(shapes, key=len, reverse=True))
+    return re.compile(r"(?<![\w-])(?:" + body + r")(?:-\d{1,3})?(?![\w]|-\w)")
+
+
+__all__ = ["CORE_KEYS", "Catalog", "CatalogError", "FieldSpec", "Product", "SCHEMA_FILE", "TYPES"]

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import Catalog
+from .fact_check import FactChecker
 
 
 @dataclass
@@ -39,20 +40,22 @@ def product_of(catalog: Catalog, hint: str, *texts: str) -> str | None:
     return None
 
 
-def ground(catalog: Catalog, message: str, reply: str, hint: str = "") -> Grounded:
+def ground(checker: FactChecker, message: str, reply: str, hint: str = "") -> Grounded:
     """Check a cleaned reply against the catalog entry of the product the exchange is about."""
+    catalog = checker.catalog
     code = product_of(catalog, hint, message, reply)
     if code is None:
         return Grounded("no_product", None, reply)
-    check = catalog.check_answer(reply, code)
+    check = checker.check(reply, code)
     facts = catalog.get(code).facts
-    if check.unknown_codes:
-        return Grounded("contradiction", code, reply, wrong={"model code": check.unknown_codes})
+    if check.unknown_codes or check.wrong_products:
+        return Grounded("contradiction", code, reply,
+                        wrong={"model code": check.unknown_codes + check.wrong_products})
     if check.wrong_fields:
-        corrected, left = catalog.correct(reply, code)
+        corrected, left = checker.correct(reply, code)
         if left:
             return Grounded("contradiction", code, reply, wrong=check.wrong_fields)
-        fixed = catalog.check_answer(corrected, code)
+        fixed = checker.check(corrected, code)
         return Grounded("corrected", code, corrected, {f: facts[f] for f in fixed.correct_fields}, check.wrong_fields)
     if not check.correct_fields:
         return Grounded("no_fact", code, reply)

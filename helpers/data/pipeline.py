@@ -4,9 +4,9 @@
 result = curate("data_samples/voltaris", run.data, settings.data, tokenizer=tok,
                 bitext="data_samples/bitext/intents_sample.csv", plots_dir=run.plots)
 ```
-Writes into the output folder: ``train.jsonl``, ``val.jsonl``, ``test.jsonl`` (the shared example
-format of :mod:`helpers.core.examples`), ``catalog.json`` (a copy), ``quarantine.jsonl`` (malformed
-records with file, line, reason and raw text), ``removed.jsonl`` (every record removed, with
+Writes into the output folder: ``train.jsonl``, ``val.jsonl``, ``feedback.jsonl``, ``test.jsonl`` (the
+shared example format of :mod:`helpers.core.examples`), ``catalog.json`` (the catalog with its declared
+fields), ``quarantine.jsonl`` (malformed records with file, line, reason and raw text), ``removed.jsonl`` (every record removed, with
 stage and reason), ``flagged.jsonl`` (replies that contradicted the catalog), ``card.json`` and
 ``card.md`` (with every file of the source folder: read, skipped or unreadable, and per file
 read = kept + quarantined + removed); the plots go to ``plots_dir``.
@@ -14,7 +14,6 @@ read = kept + quarantined + removed); the plots go to ``plots_dir``.
 from __future__ import annotations
 
 import random
-import shutil
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from .card import Funnel, card_markdown, counts_figure, funnel_figure, lengths_f
 from .catalog import Catalog
 from .cleaning import clean_message, clean_reply
 from .dedup import deduplicate, near_duplicate_clusters
+from .fact_check import FactChecker
 from .grounding import REASONS, ground
 from .pii import placeholder_counts, redact
 from .quality import languages, quality_reason
@@ -90,6 +90,7 @@ class _Removals:
 def _tickets(source_dir: Path, catalog: Catalog, settings: DataSettings, funnel: Funnel, removals: _Removals,
              decisions: dict[str, dict[str, Any]] | None) -> tuple[list[dict], list[dict], Loaded]:
     """Ticket exports -> grounded product_qa examples; also the flagged items and what was loaded."""
+    checker = FactChecker(catalog)
     loaded = load_tickets(source_dir)
     n = funnel.step("load", "ticket", loaded.read, Counter(q.reason.split(" (")[0] for q in loaded.quarantine))
     rows = []
@@ -117,7 +118,7 @@ def _tickets(source_dir: Path, catalog: Catalog, settings: DataSettings, funnel:
     examples, flagged = [], []
     for r in kept:
         t = r["ticket"]
-        g = ground(catalog, r["message"], r["reply"], t.product)
+        g = ground(checker, r["message"], r["reply"], t.product)
         if g.status in ("corrected", "contradiction"):
             flagged.append({"id": t.id, "status": g.status, "product": g.code, "question": r["message"],
                             "original": r["reply"], "proposed": g.answer,
@@ -136,11 +137,11 @@ def _tickets(source_dir: Path, catalog: Catalog, settings: DataSettings, funnel:
             if d["decision"] == "reject":
                 removals.add("ticket", t.id, "grounding", f"contradicts the catalog, rejected ({d['by']})")
                 continue
-            g = ground(catalog, r["message"], d["text"], g.code or "")
+            g = ground(checker, r["message"], d["text"], g.code or "")
             if g.status != "ok":
                 removals.add("ticket", t.id, "grounding", "reviewed answer still contradicts the catalog")
                 continue
-        ex = ticket_example(catalog.get(g.code), r["message"], g.answer, g.fields)
+        ex = ticket_example(catalog, catalog.get(g.code), r["message"], g.answer, g.fields)
         ex["id"] = _example_id(t.id)
         final.append(ex)
     funnel.step("ground in catalog", "ticket", n, removals.count("ticket", "grounding"))
@@ -160,8 +161,8 @@ def _file_rows(loaded: Loaded, removed: list[dict], kept: list[dict]) -> list[di
                            [ex["id"] for ex in kept if ex["meta"]["source"] == "ticket"])
 
 
-def _routing(bitext: Path, settings: DataSettings, funnel: Funnel,
-             removals: _Removals) -> tuple[list[dict], list[Quarantined]]:
+def _routing(bitext: Path, settings: DataSettings, funnel: Funnel, removals: _Removals,
+             vendor: str) -> tuple[list[dict], list[Quarantined]]:
     """Bitext utterances -> deduplicated routing examples, at most routing_per_intent per intent."""
     rows, bad = load_bitext(bitext)
     n = funnel.step("load", "bitext", len(rows) + len(bad), Counter(q.reason for q in bad))
@@ -183,7 +184,7 @@ def _routing(bitext: Path, settings: DataSettings, funnel: Funnel,
     funnel.step("balance intents", "bitext", n, removals.count("bitext", "balance"))
     examples = []
     for i in sorted(chosen):
-        ex = routing_example(rows[i]["utterance"], rows[i]["intent"])
+        ex = routing_example(rows[i]["utterance"], rows[i]["intent"], vendor)
         ex["id"] = f"rt-{i:05d}"
         examples.append(ex)
     return examples, bad
@@ -195,7 +196,8 @@ def _split(examples: list[dict], roles: dict[str, str], settings: DataSettings, 
     clusters = near_duplicate_clusters([question(ex) for ex in examples], settings.near_dup_threshold)
     for ex, c in zip(examples, clusters):
         ex["meta"]["group"] = f"g{c:05d}"
-    by_group = assign_by_group(examples, settings.val_fraction, settings.test_fraction, settings.seed)
+    fractions = {"val": settings.val_fraction, "feedback": settings.feedback_fraction, "test": settings.test_fraction}
+    by_group = assign_by_group(examples, fractions, settings.seed)
     where = [roles.get(ex["id"], s) for ex, s in zip(examples, by_group)]
     members: dict[str, Counter] = defaultdict(Counter)
     for ex, s in zip(examples, where):
@@ -247,17 +249,16 @@ def curate(source_dir: str | Path, out_dir: str | Path, settings: DataSettings, 
                                 "utterance and intent columns>")
     out_dir.mkdir(parents=True, exist_ok=True)
     catalog = Catalog.load(source_dir / "catalog.json")
-    shutil.copyfile(source_dir / "catalog.json", out_dir / "catalog.json")
+    catalog.save(out_dir / "catalog.json")
     if decisions is None:
         decisions = load_decisions(out_dir / "review.json")
     funnel, removals = Funnel(), _Removals()
     tickets, flagged, loaded = _tickets(source_dir, catalog, settings, funnel, removals, decisions)
-    qa, role_list = catalog_examples(catalog, settings.phrasings_per_fact, settings.val_fraction,
-                                     settings.test_fraction, settings.seed)
+    qa, role_list = catalog_examples(catalog, settings.phrasings, settings.seed)
     for i, ex in enumerate(qa):
         ex["id"] = f"qa-{i:05d}"
     funnel.step("synthesize from catalog", "catalog", len(qa), {})
-    routing, bad = _routing(bitext, settings, funnel, removals)
+    routing, bad = _routing(bitext, settings, funnel, removals, catalog.vendor)
     quarantine = loaded.quarantine + bad
     roles = {ex["id"]: role for ex, role in zip(qa, role_list)}
     splits = _split(tickets + qa + routing, roles, settings, funnel, removals)

@@ -39,6 +39,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from .catalog import SCHEMA_FILE
+
 CSV_REQUIRED = ("ticket_id", "customer_message", "agent_reply")
 CSV_COLUMNS = ("ticket_id", "created_at", "channel", "customer_name", "customer_email", "product", "subject",
                "customer_message", "agent_name", "agent_reply")
@@ -448,6 +450,8 @@ def read_export(path: Path) -> Loaded:
         report.status, report.reason = "skipped", "a folder (exports are read from the top level only)"
     elif path.name.lower() == CATALOG:
         report.status, report.reason = "skipped", "the product catalog (read separately)"
+    elif path.name.lower() == SCHEMA_FILE:
+        report.status, report.reason = "skipped", "the catalog's field declarations (read separately)"
     elif fmt is None:
         report.status = "skipped"
         report.reason = f"not an export format ({path.suffix or 'no extension'}; read: {', '.join(FORMATS)})"

@@ -1,15 +1,23 @@
-"""Train/validation/test splits: seeded, stratified, near-duplicates kept together, checked for leakage."""
+"""Train/validation/feedback/test splits: seeded, stratified, near-duplicates kept together, checked for leakage.
+
+* ``train``: what the model is fine-tuned on (notebook 03);
+* ``val``: validation loss during training and the choice of the best checkpoint;
+* ``feedback``: the questions people rate in notebook 04, whose preferences train DPO in notebook 05;
+* ``test``: only ever scored (notebooks 02 and 06), never trained, rated or tuned on.
+"""
 from __future__ import annotations
 
 import hashlib
 import json
 from collections import defaultdict
+from itertools import combinations
 from typing import Any
 
 from ..core.examples import question
 from .dedup import minhashes, normalize
 
-SPLITS = ("train", "val", "test")
+SPLITS = ("train", "val", "feedback", "test")
+HELD_OUT = ("val", "feedback", "test")
 
 
 def _rank(seed: int, key: str) -> str:
@@ -23,20 +31,27 @@ def stratum(example: dict[str, Any]) -> str:
     return meta.get("intent") or meta.get("product") or "none"
 
 
-def assign_by_group(examples: list[dict[str, Any]], val_fraction: float, test_fraction: float,
-                    seed: int) -> list[str]:
-    """A split per example: within each stratum, whole groups go to test, val or train in seeded order."""
+def assign_by_group(examples: list[dict[str, Any]], fractions: dict[str, float], seed: int) -> list[str]:
+    """A split per example: within each stratum, whole groups go to test, feedback, val or train in seeded order.
+
+    ``fractions`` gives the share of groups of each held-out split ({"val": 0.1, "feedback": 0.1, "test": 0.25});
+    the rest trains.
+    """
     groups: dict[str, list[str]] = defaultdict(list)
     for ex in examples:
         key = stratum(ex)
         if ex["meta"]["group"] not in groups[key]:
             groups[key].append(ex["meta"]["group"])
+    bounds, total = [], 0.0
+    for name in ("test", "feedback", "val"):
+        total += fractions.get(name, 0.0)
+        bounds.append((total, name))
     where: dict[str, str] = {}
     for key, names in groups.items():
         ordered = sorted(names, key=lambda g: _rank(seed, g))
         for i, g in enumerate(ordered):
             pos = (i + 0.5) / len(ordered)
-            where[g] = "test" if pos < test_fraction else "val" if pos < test_fraction + val_fraction else "train"
+            where[g] = next((name for bound, name in bounds if pos < bound), "train")
     return [where[ex["meta"]["group"]] for ex in examples]
 
 
@@ -46,35 +61,40 @@ def content_hash(examples: list[dict[str, Any]]) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-def leakage_report(splits: dict[str, list[dict[str, Any]]], threshold: float) -> dict[str, int]:
-    """Counts of every kind of leakage between training and held-out splits (all zero when clean).
-
-    shared_groups: a near-duplicate group in two splits; shared_questions: the same normalized
-    question in train and a held-out split; near_duplicate_questions: a held-out question whose
-    MinHash Jaccard with some training question reaches ``threshold``; seen_test_phrasings: a
-    catalog phrasing (template) of the test split that also occurs in training.
-    """
+def near_duplicates(texts_a: list[str], texts_b: list[str], threshold: float) -> int:
+    """How many texts of ``texts_b`` have a MinHash Jaccard of at least ``threshold`` with some text of ``texts_a``."""
     from datasketch import MinHashLSH
 
     from .dedup import NUM_PERM
 
+    if not texts_a or not texts_b:
+        return 0
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    hashes_a = minhashes(texts_a)
+    for i, mh in enumerate(hashes_a):
+        lsh.insert(i, mh)
+    return sum(any(hashes_a[j].jaccard(mh) >= threshold for j in lsh.query(mh)) for mh in minhashes(texts_b))
+
+
+def leakage_report(splits: dict[str, list[dict[str, Any]]], threshold: float) -> dict[str, int]:
+    """Counts of every kind of leakage between any two splits (all zero when clean).
+
+    shared_groups: a near-duplicate group in two splits; shared_questions: the same normalized question in
+    two splits; near_duplicate_questions: a question of the later split whose MinHash Jaccard with a question
+    of the earlier split reaches ``threshold``; shared_phrasings: a catalog phrasing (template) of a held-out
+    split that also occurs in an earlier split. Splits are compared in the order train, val, feedback, test.
+    """
     group_splits: dict[str, set[str]] = defaultdict(set)
     for name, exs in splits.items():
         for ex in exs:
             group_splits[ex["meta"]["group"]].add(name)
-    train_q = {normalize(question(ex)) for ex in splits["train"]}
-    held = [ex for name in ("val", "test") for ex in splits[name]]
-    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    train_texts = [question(ex) for ex in splits["train"]]
-    train_hashes = minhashes(train_texts)
-    for i, mh in enumerate(train_hashes):
-        lsh.insert(i, mh)
-    near = 0
-    for mh in minhashes([question(ex) for ex in held]):
-        near += any(train_hashes[j].jaccard(mh) >= threshold for j in lsh.query(mh))
-    train_phrasings = {ex["meta"]["phrasing"] for ex in splits["train"] if ex["meta"]["source"] == "catalog"}
-    return {"shared_groups": sum(len(s) > 1 for s in group_splits.values()),
-            "shared_questions": sum(normalize(question(ex)) in train_q for ex in held),
-            "near_duplicate_questions": near,
-            "seen_test_phrasings": sum(ex["meta"]["phrasing"] in train_phrasings for ex in splits["test"]
-                                       if ex["meta"]["source"] == "catalog")}
+    names = [s for s in SPLITS if s in splits]
+    shared_q = near = phrasings = 0
+    for a, b in combinations(names, 2):
+        qa = {normalize(question(ex)) for ex in splits[a]}
+        shared_q += sum(normalize(question(ex)) in qa for ex in splits[b])
+        near += near_duplicates([question(ex) for ex in splits[a]], [question(ex) for ex in splits[b]], threshold)
+        seen = {ex["meta"]["phrasing"] for ex in splits[a] if ex["meta"]["source"] == "catalog"}
+        phrasings += sum(ex["meta"]["phrasing"] in seen for ex in splits[b] if ex["meta"]["source"] == "catalog")
+    return {"shared_groups": sum(len(s) > 1 for s in group_splits.values()), "shared_questions": shared_q,
+            "near_duplicate_questions": near, "shared_phrasings": phrasings}

@@ -1,117 +1,102 @@
 """Catalog-grounded question and answer examples in several phrasings, and routing examples from Bitext.
 
-Every phrasing (template) has a role: most are for training, a few only ever appear in the
-validation split, and a few only in the test split, so the test set asks about known facts in
-words the model has never been trained on.
+Every phrasing (template) has a role: most are for training, others only ever appear in the validation,
+feedback or test split, so the held-out splits ask about known facts in words the model was never trained
+on. How many questions each fact gets per role is a setting (``data.phrasings``): a whole number, or a
+fraction for "this share of the facts". The field's name in a question (``{noun}``), the reference answer
+and one extra training phrasing come from the catalog's schema (:mod:`helpers.catalog`).
 """
 from __future__ import annotations
 
+import hashlib
 import random
 from typing import Any
 
-from ..core.examples import ROUTING_INSTRUCTION, SYSTEM_PROMPT, routing_answer
-from .catalog import Catalog, Product, format_value
+from ..core.examples import ROUTING_INSTRUCTION, routing_answer, system_prompt
+from .catalog import Catalog, Product
 
-NOUNS = {"wattage_w": "wattage", "capacity_va": "VA capacity", "efficiency": "efficiency rating",
-         "runtime_min": "battery runtime at half load", "outlets": "number of outlets",
-         "surge_joules": "joule rating", "length_m": "length", "connectors": "connector set",
-         "dimensions_mm": "size in millimetres", "warranty_years": "warranty period", "price_usd": "price",
-         "release_year": "release year", "compatibility": "list of compatible Voltaris products"}
-ANSWERS = {"wattage_w": "The {label} is rated at {value}.", "capacity_va": "The {label} has a capacity of {value}.",
-           "efficiency": "The {label} is certified {value}.", "runtime_min": "The {label} runs for {value} at half load.",
-           "outlets": "The {label} has {value}.", "surge_joules": "The {label} is rated for {value}.",
-           "length_m": "The {label} is {value} long.", "connectors": "The {label} has {value}.",
-           "dimensions_mm": "The {label} measures {value}.",
-           "warranty_years": "The {label} has a warranty of {value}.", "price_usd": "The {label} costs {value}.",
-           "release_year": "The {label} was released in {value}.",
-           "compatibility": "The {label} works with the {value}."}
+ROLES = ("train", "val", "feedback", "test")
 GENERIC = {
     "train": ["What is the {noun} of the {label}?", "Tell me the {noun} of the {label}.",
               "{label}: what is its {noun}?", "I need the {noun} for the {label}.",
               "What {noun} does the {label} have?", "Can you give me the {noun} of the {label}?"],
     "val": ["Please state the {noun} of the {label}.", "Looking at the {label} - what's the {noun}?"],
+    "feedback": ["Do you know the {noun} of the {label}?", "A customer asks about the {label}: what {noun} does it have?",
+                 "For the {label}, what would the {noun} be?"],
     "test": ["Could you look up the {noun} for the {label}, please?",
              "I'm comparing options. Which {noun} does the {label} come with?",
              "Quick question on the {label}: its {noun}?"],
 }
-SPECIFIC = {"wattage_w": "How many watts does the {label} deliver?",
-            "warranty_years": "How long is the warranty on the {label}?",
-            "price_usd": "How much does the {label} cost?", "release_year": "When was the {label} released?",
-            "length_m": "How long is the {label}?", "outlets": "How many outlets does the {label} have?",
-            "connectors": "Which connectors does the {label} have?",
-            "compatibility": "Which products work with the {label}?"}
+"""Question templates by role; a role's templates never appear in another role."""
 
 
-def templates(field: str) -> list[tuple[str, str, str]]:
-    """(template id, role, text) of every phrasing for a field."""
-    out = [(f"{role}-{i}", role, t) for role, texts in GENERIC.items() for i, t in enumerate(texts)]
-    if field in SPECIFIC:
-        out.append(("train-specific", "train", SPECIFIC[field]))
+def templates(catalog: Catalog, field: str) -> dict[str, list[tuple[str, str]]]:
+    """(template id, text) of every phrasing of a field, by role (the schema's own question trains)."""
+    out = {role: [(f"{role}-{i}", t) for i, t in enumerate(texts)] for role, texts in GENERIC.items()}
+    specific = catalog.fields[field].question
+    if specific:
+        out["train"].append(("train-specific", specific.replace("{product}", "{label}")))
     return out
 
 
-def answer(product: Product, field: str) -> str:
-    """The short reference answer stating one fact."""
-    value = format_value(field, product.facts[field])
-    if field == "connectors" and len(product.facts[field]) > 1:
-        value += " connectors"
-    elif field == "connectors":
-        value = f"a {value} connector"
-    return ANSWERS[field].format(label=product.label, value=value)
+def answer(catalog: Catalog, product: Product, field: str) -> str:
+    """The short reference answer stating one fact, from the field's answer template."""
+    spec = catalog.fields[field]
+    return spec.answer.format(product=product.label, value=spec.format(product.facts[field]), label=spec.label)
 
 
-def qa_example(product: Product, field: str, question: str, phrasing: str, source: str) -> dict[str, Any]:
+def qa_example(catalog: Catalog, product: Product, field: str, question: str, phrasing: str,
+               source: str) -> dict[str, Any]:
     """One product_qa example in the shared format (the id is set later)."""
+    reply = answer(catalog, product, field) if source == "catalog" else ""
     return {"id": "", "task": "product_qa",
-            "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": question},
-                         {"role": "assistant", "content": answer(product, field) if source == "catalog" else ""}],
+            "messages": [{"role": "system", "content": system_prompt(catalog.vendor)},
+                         {"role": "user", "content": question}, {"role": "assistant", "content": reply}],
             "meta": {"product": product.code, "category": product.category,
                      "fields": {field: product.facts[field]}, "intent": None, "group": "",
                      "source": source, "phrasing": phrasing}}
 
 
-def catalog_examples(catalog: Catalog, phrasings_per_fact: int, val_fraction: float, test_fraction: float,
-                     seed: int) -> tuple[list[dict[str, Any]], list[str]]:
-    """Questions about every fact of every product, each in several phrasings; also each example's split role.
+def role_counts(counts: dict[str, float], key: str, seed: int) -> dict[str, int]:
+    """Questions per role for one fact: the whole part of each count, plus one more with the fractional part's chance."""
+    out = {}
+    for role in ROLES:
+        whole, frac = divmod(float(counts.get(role, 0)), 1.0)
+        draw = int(hashlib.sha256(f"{seed}:{role}:{key}".encode()).hexdigest()[:8], 16) / 16 ** 8
+        out[role] = int(whole) + (draw < frac)
+    return out
 
-    Each phrasing draws its role (train, val or test) with the split fractions, then a template of that role,
-    so held-out examples use templates the training split never contains.
-    """
+
+def catalog_examples(catalog: Catalog, counts: dict[str, float], seed: int) -> tuple[list[dict[str, Any]], list[str]]:
+    """Questions about every fact of every product in distinct phrasings per role; also each example's role."""
     rng = random.Random(seed)
     examples, roles = [], []
     for product in catalog.products:
         for field in product.facts:
-            by_role: dict[str, list[tuple[str, str, str]]] = {}
-            for t in templates(field):
-                by_role.setdefault(t[1], []).append(t)
-            used: set[str] = set()
-            for _ in range(phrasings_per_fact):
-                x = rng.random()
-                role = "test" if x < test_fraction else "val" if x < test_fraction + val_fraction else "train"
-                choices = [t for t in by_role[role] if t[0] not in used] or by_role[role]
-                tid, _, text = rng.choice(choices)
-                used.add(tid)
-                label = rng.choice([product.label, product.name, product.code, f"{product.name} {product.code}"])
-                noun = NOUNS[field]
-                question = text.format(label=label, noun=noun)
-                examples.append(qa_example(product, field, question[0].upper() + question[1:],
-                                           f"{field}:{tid}", "catalog"))
-                roles.append(role)
+            pool = templates(catalog, field)
+            for role, n in role_counts(counts, f"{product.code}:{field}", seed).items():
+                for tid, text in rng.sample(pool[role], min(n, len(pool[role]))):
+                    label = rng.choice([product.label, product.name, product.code, f"{product.name} {product.code}"])
+                    question = text.format(label=label, noun=catalog.fields[field].label)
+                    examples.append(qa_example(catalog, product, field, question[0].upper() + question[1:],
+                                               f"{field}:{tid}", "catalog"))
+                    roles.append(role)
     return examples, roles
 
 
-def ticket_example(product: Product, question: str, reply: str, fields: dict[str, Any]) -> dict[str, Any]:
+def ticket_example(catalog: Catalog, product: Product, question: str, reply: str,
+                   fields: dict[str, Any]) -> dict[str, Any]:
     """A product_qa example from a cleaned, grounded support exchange."""
-    ex = qa_example(product, next(iter(fields)), question, "ticket", "ticket")
+    ex = qa_example(catalog, product, next(iter(fields)), question, "ticket", "ticket")
     ex["messages"][2]["content"] = reply
     ex["meta"]["fields"] = dict(fields)
     return ex
 
 
-def routing_example(utterance: str, intent: str) -> dict[str, Any]:
+def routing_example(utterance: str, intent: str, vendor: str) -> dict[str, Any]:
     """A routing example: the utterance to route, and 'Intent: <intent>'."""
     return {"id": "", "task": "routing",
-            "messages": [{"role": "system", "content": SYSTEM_PROMPT},
+            "messages": [{"role": "system", "content": system_prompt(vendor)},
                          {"role": "user", "content": ROUTING_INSTRUCTION + utterance},
                          {"role": "assistant", "content": routing_answer(intent)}],
             "meta": {"product": None, "category": None, "fields": {}, "intent": intent, "group": "",

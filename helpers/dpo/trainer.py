@@ -19,6 +19,7 @@ held-out loss, margin and accuracy to four decimals.
 """
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import time
@@ -36,7 +37,7 @@ from ..model.loading import compute_dtype, load_adapter, load_model, load_tokeni
 from ..sft.trainer import write_log_csv
 
 PLOT_PANELS = ("loss", "reward margin", "preference accuracy")
-MAX_HELD_OUT = 16  # held-out pairs are scored at every evaluation: enough to read a trend, cheap on a CPU
+MAX_HELD_OUT = 24  # held-out pairs are scored at every evaluation: enough to read a trend, cheap on a CPU
 
 
 def score_reply_tokens_only() -> bool:
@@ -92,12 +93,34 @@ def usable_pairs(pairs: list[dict[str, Any]], min_pairs: int) -> list[dict[str, 
     return decisive
 
 
+def prompt_key(pair: dict[str, Any]) -> str:
+    """What identifies a pair's prompt: its last user message, whitespace and case normalised."""
+    prompt = pair["prompt"]
+    text = prompt if isinstance(prompt, str) else next(
+        (m["content"] for m in reversed(prompt) if m.get("role") == "user"), json.dumps(prompt, sort_keys=True))
+    return " ".join(str(text).lower().split())
+
+
 def split_pairs(pairs: list[dict[str, Any]], eval_fraction: float, seed: int) -> tuple[list, list]:
-    """(train, held-out) pairs, seeded; at least 4 and at most MAX_HELD_OUT held out."""
-    shuffled = pairs[:]
-    random.Random(seed).shuffle(shuffled)
-    n_eval = min(MAX_HELD_OUT, max(min(4, len(shuffled) // 3), round(eval_fraction * len(shuffled))))
-    return shuffled[n_eval:], shuffled[:n_eval]
+    """(train, held-out) pairs split BY PROMPT: every pair of a held-out prompt is held out, none trains.
+
+    Prompts are drawn in a seeded order until at least ``eval_fraction`` of the pairs (4 at least, about
+    MAX_HELD_OUT at most) are held out, so held-out accuracy measures preferences on questions DPO never saw.
+    """
+    by_prompt: dict[str, list[dict[str, Any]]] = {}
+    for pair in pairs:
+        by_prompt.setdefault(prompt_key(pair), []).append(pair)
+    keys = sorted(by_prompt)
+    random.Random(seed).shuffle(keys)
+    target = min(MAX_HELD_OUT, max(min(4, len(pairs) // 3), round(eval_fraction * len(pairs))))
+    held: list[dict[str, Any]] = []
+    held_keys: set[str] = set()
+    for key in keys:
+        if len(held) >= target or len(held_keys) == len(keys) - 1:
+            break
+        held += by_prompt[key]
+        held_keys.add(key)
+    return [p for k in keys if k not in held_keys for p in by_prompt[k]], held
 
 
 def _callback(plot: LivePlot | None) -> Any:
@@ -198,6 +221,8 @@ def train_dpo(run: RunDir, settings: Settings, show_plot: bool = True) -> DPORes
     trainer.model.save_pretrained(adapter_out, selected_adapters=["default"])
     summary = {
         "skipped": False, "pairs_total": len(pairs), "pairs_train": len(train_pairs), "pairs_held_out": len(eval_pairs),
+        "prompts_held_out": len({prompt_key(p) for p in eval_pairs}),
+        "held_out_prompts_in_training": len({prompt_key(p) for p in eval_pairs} & {prompt_key(p) for p in train_pairs}),
         "steps": trainer.state.global_step, "wall_seconds": round(wall, 1), "peak_memory_mb": round(peak_memory_mb(), 1),
         "held_out_accuracy_before": round(before.get("eval_rewards/accuracies", 0.0), 4),
         "held_out_accuracy_after": round(after.get("eval_rewards/accuracies", 0.0), 4),
@@ -211,8 +236,10 @@ def train_dpo(run: RunDir, settings: Settings, show_plot: bool = True) -> DPORes
     write_json(run.dpo / "summary.json", summary)
     write_log_csv(trainer.state.log_history, run.dpo / "log.csv")
     plot.save(run.plots / "dpo.png")
-    run.update_metrics({"training": {"dpo": {k: summary[k] for k in (
-        "wall_seconds", "peak_memory_mb", "held_out_accuracy_before", "held_out_accuracy_after", "pairs_total")}}})
+    run.update_metrics({"training": {"dpo": {
+        **{k: summary[k] for k in ("wall_seconds", "peak_memory_mb", "held_out_accuracy_before", "pairs_total")},
+        "heldout_accuracy": summary["held_out_accuracy_after"], "heldout_pairs": summary["pairs_held_out"],
+        "heldout_prompts_in_training": summary["held_out_prompts_in_training"]}}})
     shutil.rmtree(run.dpo / "work", ignore_errors=True)
     return DPOResult(skipped=False, adapter_dir=adapter_out, summary=summary)
 

@@ -1,8 +1,15 @@
-"""Uncertainty and comparison: seeded bootstrap intervals, paired tests, and a verdict in plain words.
+"""Uncertainty and comparison: intervals, paired tests, and a verdict in plain words.
 
-Every function takes a ``seed``: the same inputs and seed give the same numbers on every rerun.
-Statistics are functions of an index array, so one resampling scheme serves means (accuracy,
-ROUGE-L) and whole-set metrics (macro F1) alike.
+* a proportion (factual accuracy, hallucination rate) gets a Wilson score interval, or the exact
+  Clopper-Pearson one (both from scipy's ``binomtest``): unlike a bootstrap they do not collapse to
+  [0, 0] when nothing was right, and they stay honest near 0 and 1 on small samples;
+* a score without a formula for its spread (macro F1, mean ROUGE-L) gets a percentile bootstrap;
+* two models on the same examples are compared pairwise: right/wrong outcomes by McNemar's exact test,
+  scores by a paired permutation test (each example's two results swapped at random), the difference
+  with a paired-bootstrap interval.
+
+Every random function takes a ``seed``: the same inputs and seed give the same numbers on every rerun.
+Statistics are functions of an index array, so one resampling scheme serves means and whole-set metrics alike.
 """
 from __future__ import annotations
 
@@ -66,6 +73,18 @@ def bootstrap_ci(values: Sequence[float], samples: int = 1000, seed: int = 0, le
     return Interval(float(data.mean()), low, high, level)
 
 
+def proportion_ci(successes: int, n: int, level: float = 0.95, method: str = "wilson") -> Interval:
+    """Interval of a proportion successes/n: 'wilson' (score interval) or 'exact' (Clopper-Pearson)."""
+    from scipy.stats import binomtest
+
+    if n <= 0:
+        raise ValueError("cannot give an interval for a proportion of no examples")
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes must be between 0 and n={n}, got {successes}")
+    ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=level, method=method)
+    return Interval(successes / n, float(ci.low), float(ci.high), level)
+
+
 @dataclass(frozen=True)
 class PairedResult:
     """Difference B - A of one metric on the same examples, with its interval and a two-sided p-value."""
@@ -117,6 +136,24 @@ def bootstrap_difference(a: Sequence[float], b: Sequence[float], samples: int = 
     return PairedResult(float(vb.mean() - va.mean()), low, high, max(p, 1.0 / samples), level)
 
 
+def permutation_p_value(a: Sequence, b: Sequence, statistic: Callable[[np.ndarray], float], samples: int = 1000,
+                        seed: int = 0) -> float:
+    """Two-sided p-value of statistic(b) - statistic(a) by a paired permutation test (scipy's ``permutation_test``).
+
+    ``a`` and ``b`` hold each model's result per example (scores, or predicted labels), in the same example order;
+    each permutation swaps the two models' results of randomly chosen examples. ``statistic`` scores a whole
+    array of results (e.g. its mean, or macro F1 against the true labels of the same examples).
+    """
+    from scipy.stats import permutation_test
+
+    va, vb = np.asarray(a), np.asarray(b)
+    if va.shape != vb.shape or va.size == 0:
+        raise ValueError(f"a paired test needs the same, non-empty examples: {va.size} vs {vb.size} results")
+    result = permutation_test((va, vb), lambda x, y: statistic(y) - statistic(x), permutation_type="samples",
+                              n_resamples=samples, alternative="two-sided", random_state=seed, vectorized=False)
+    return float(result.pvalue)
+
+
 @dataclass(frozen=True)
 class McNemarResult:
     """McNemar's exact test on right/wrong outcomes of two models on the same examples."""
@@ -164,4 +201,4 @@ def verdict(metric: str, name_a: str, name_b: str, result: PairedResult, higher_
 
 __all__ = ["Interval", "McNemarResult", "PairedResult", "Statistic", "bootstrap_ci", "bootstrap_difference",
            "bootstrap_indices", "bootstrap_statistic", "mcnemar_exact", "paired_bootstrap",
-           "paired_bootstrap_means", "verdict"]
+           "paired_bootstrap_means", "permutation_p_value", "proportion_ci", "verdict"]

@@ -1,9 +1,7 @@
-"""Task metrics for one answer and for a set of answers: facts, hallucinations, ROUGE-L, routing F1.
+"""Task metrics: ROUGE-L for product answers, routing F1 for tickets.
 
-* factual accuracy: a product answer is right when every field its question asks (``meta.fields``)
-  is stated with the catalog's value for the product asked about (``meta.product``);
-* hallucination: the answer states a spec value that contradicts the catalog for that product, or
-  names a model code that does not exist;
+(Factual accuracy and hallucination come from one outcome per answer: :mod:`helpers.data.outcomes`.)
+
 * ROUGE-L F-measure against the reference answer, from the ``rouge-score`` package with stemming
   (never ``evaluate.load``, which fetches metric code from a hub at run time);
 * routing: macro and per-intent F1 and a confusion matrix from scikit-learn; an answer that names no
@@ -11,7 +9,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -19,44 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..core.examples import parse_intent
-from ..data.catalog import Catalog, FIELDS
 
 UNPARSED = "(unparsed)"
 """The predicted label of a routing answer that names no known intent."""
-
-
-@dataclass
-class FactCheck:
-    """How one product answer fares against the catalog."""
-
-    correct: bool
-    hallucinated: bool
-    wrong_fields: dict[str, list[Any]] = field(default_factory=dict)
-    missing_fields: list[str] = field(default_factory=list)
-    unknown_codes: list[str] = field(default_factory=list)
-
-    def problems(self, catalog: Catalog, code: str) -> str:
-        """What was wrong, in words: 'wattage_w said 750 (catalog: 650); missing warranty_years'."""
-        facts = catalog.get(code).facts if code in catalog else {}
-        parts = [f"{name} said {', '.join(map(str, said))} (catalog: {facts.get(name, '?')})"
-                 for name, said in self.wrong_fields.items()]
-        if self.missing_fields:
-            parts.append("missing " + ", ".join(self.missing_fields))
-        if self.unknown_codes:
-            parts.append("invented code " + ", ".join(self.unknown_codes))
-        return "; ".join(parts)
-
-
-def check_facts(answer: str, code: str, asked: Sequence[str] | dict[str, Any], catalog: Catalog) -> FactCheck:
-    """Factual correctness and hallucination of one answer about product ``code`` asking ``asked`` fields."""
-    unknown = [f for f in asked if f not in FIELDS]
-    if unknown:
-        raise ValueError(f"asked field(s) {unknown} are not catalog fields ({', '.join(FIELDS)})")
-    check = catalog.check_answer(answer, code)
-    missing = [f for f in asked if f not in check.correct_fields and f not in check.wrong_fields]
-    return FactCheck(correct=check.states_correctly(list(asked)), hallucinated=check.hallucinated,
-                     wrong_fields=dict(check.wrong_fields), missing_fields=missing,
-                     unknown_codes=list(check.unknown_codes))
 
 
 @lru_cache(maxsize=1)
@@ -140,5 +103,5 @@ def macro_f1(true_intents: Sequence[str], predicted: Sequence[str], labels: Sequ
     return float(f1.mean()) if other else 0.0
 
 
-__all__ = ["FactCheck", "RoutingScores", "UNPARSED", "check_facts", "macro_f1", "predicted_intents", "rouge_l",
+__all__ = ["RoutingScores", "UNPARSED", "macro_f1", "predicted_intents", "rouge_l",
            "routing_scores", "scored_labels"]

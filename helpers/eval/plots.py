@@ -22,7 +22,7 @@ def _color(model: str) -> str:
 
 
 def plot_metric_bars(models: dict[str, dict[str, Any]]) -> Figure:
-    """One panel per headline metric: a bar per model with its 95% bootstrap interval."""
+    """One panel per headline metric: a bar per model with its 95% interval."""
     metrics = [m for m in METRIC_TITLES if any(m in block for block in models.values())]
     fig = Figure(figsize=(3.2 * max(1, len(metrics)), 3.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, max(1, len(metrics))))
@@ -37,7 +37,30 @@ def plot_metric_bars(models: dict[str, dict[str, Any]]) -> Figure:
         ax.set_ylim(0, 1.1)
         ax.set_title(METRIC_TITLES[metric], fontsize=10)
         ax.tick_params(axis="x", labelrotation=30)
-    fig.suptitle("Held-out metrics per model (bars: 95% bootstrap interval)", fontsize=11)
+    fig.suptitle("Test-split metrics per model (error bars: 95% intervals)", fontsize=11)
+    return fig
+
+
+OUTCOME_COLORS = {"correct": "#2e9e5b", "contradicts": "#d1495b", "no_answer": "#bdbdbd", "degenerate": "#7b5ea7"}
+
+
+def plot_outcomes(models: dict[str, dict[str, Any]]) -> Figure:
+    """A stacked bar per model: the share of its product answers in each outcome."""
+    names = [name for name, block in models.items() if "outcomes" in block]
+    fig = Figure(figsize=(1.4 * max(3, len(names)) + 2.2, 3.4), layout="constrained")
+    ax = fig.subplots()
+    bottom = np.zeros(len(names))
+    for outcome, color in OUTCOME_COLORS.items():
+        shares = np.array([models[n]["outcomes"][outcome] for n in names])
+        ax.bar(names, shares, bottom=bottom, color=color, label=outcome.replace("_", " "))
+        for x, (b, v) in enumerate(zip(bottom, shares)):
+            if v >= 0.06:
+                ax.text(x, b + v / 2, f"{v:.0%}", ha="center", va="center", fontsize=8, color="white")
+        bottom += shares
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share of product answers")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False)
+    ax.set_title("What each model's product answers did (one rule for every model)", fontsize=10)
     return fig
 
 
@@ -94,4 +117,4 @@ def plot_uplift(summary: pd.DataFrame, metrics: tuple[str, ...] = ("csat", "esca
     return fig
 
 
-__all__ = ["plot_category_accuracy", "plot_confusion", "plot_metric_bars", "plot_uplift"]
+__all__ = ["plot_category_accuracy", "plot_confusion", "plot_metric_bars", "plot_outcomes", "plot_uplift"]

@@ -5,8 +5,8 @@ Nobody can click under papermill, CI or ``make run``, so each simulated rater op
 choice and next buttons, and therefore writes through the same store and code path. Its rows are
 flagged ``simulated`` in the database; nothing about them is human judgement.
 
-How it judges one answer (``catalog.check_answer(text, product)`` gives the stated fields that match
-or contradict the catalog, and unknown model codes):
+How it judges one answer (the course's fact checker, ``FactChecker.check(text, product)``, gives the stated
+fields that match or contradict the catalog, and invented or wrong products):
 - accuracy 5: every asked fact stated correctly, nothing contradicted; 4: most asked facts correct;
   3: some correct, or correct with a contradiction; 2: no fact stated; 1: only contradictions.
 - helpfulness: the accuracy, minus one for an empty, rambling (over 60 words) or repetitive answer.
@@ -28,10 +28,10 @@ from .widget import RatingApp
 
 
 class FactChecker(Protocol):
-    """What the simulated rater needs from :class:`helpers.data.catalog.Catalog`."""
+    """What the simulated rater needs from :class:`helpers.data.fact_check.FactChecker`."""
 
-    def check_answer(self, text: str, code: str | None) -> Any:
-        """An object with ``correct_fields``, ``wrong_fields`` and ``unknown_codes``."""
+    def check(self, text: str, code: str) -> Any:
+        """An object with ``correct_fields`` and ``hallucinated``."""
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,10 @@ class Judgement:
 
 def judge(answer: str, item: RatingItem, checker: FactChecker) -> Judgement:
     """Accuracy and helpfulness (1-5) of an answer, from the catalog facts the question asks."""
-    check = checker.check_answer(answer, item.product)
+    check = checker.check(answer, item.product or "")
     asked = set(item.reference_facts)
     correct = asked & set(check.correct_fields)
-    contradicted = bool(check.wrong_fields) or bool(check.unknown_codes)
+    contradicted = bool(check.hallucinated)
     if asked and correct == asked and not contradicted:
         accuracy = 5
     elif correct and not contradicted:

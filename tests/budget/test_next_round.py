@@ -7,13 +7,19 @@ from support.budget_fixtures import BREAKDOWN, make_run
 from helpers.budget.next_round import promote_commands, read_breakdown, weak_spots
 
 
-def test_weak_spots_weakest_first_with_actions(tmp_path) -> None:
+def test_the_plan_follows_the_errors_and_the_training_counts_not_the_test_size(tmp_path) -> None:
     run = make_run(tmp_path)
-    table = weak_spots(read_breakdown(run), max_score=0.7, min_n=8)
-    assert list(table["name"]) == ["warranty_claim", "routers", "setup_help", "cables"]
+    table = weak_spots(read_breakdown(run), max_score=0.7)
+    assert list(table["name"]) == ["RT-200", "warranty_claim", "RT-100", "RT-300", "setup_help", "get_refund"]
     actions = dict(zip(table["name"], table["action"]))
-    assert actions["routers"].startswith("better data") and actions["setup_help"].startswith("more data")
-    assert "switches" not in set(table["name"]) and "track_order" not in set(table["name"])
+    assert actions["RT-100"].startswith("more passes: 7 of 12 answers state a wrong value")
+    assert actions["RT-200"].startswith("teach the answer: 7 of 10 answers state no value")
+    assert actions["RT-300"].startswith("more data: only 6 training examples")
+    assert actions["warranty_claim"].startswith("list the labels or constrain decoding: 6 answers")
+    assert actions["setup_help"].startswith("contrast with get_refund (5 mix-ups)")
+    assert actions["get_refund"].startswith("more data: only 2 training utterances")
+    assert not any("test" in a for a in actions.values())
+    assert "SW-100" not in actions and "track_order" not in actions
 
 
 def test_missing_or_broken_breakdown(tmp_path) -> None:
@@ -22,8 +28,8 @@ def test_missing_or_broken_breakdown(tmp_path) -> None:
     (run.eval / "breakdown.json").write_text("{oops")
     with pytest.raises(ValueError, match="breakdown.json"):
         read_breakdown(run)
-    with pytest.raises(ValueError, match="routers.*accuracy"):
-        weak_spots({"category": {"routers": {"n": 3}}})
+    with pytest.raises(ValueError, match="product 'RT-1' lacks correct"):
+        weak_spots({"product": {"RT-1": {"n": 3}}})
     assert weak_spots({}).empty and BREAKDOWN
 
 

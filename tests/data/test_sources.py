@@ -259,8 +259,9 @@ def test_sample_quarantine_matches_ground_truth(repo: Path) -> None:
     assert len({t.id for t in out.tickets}) == len(out.tickets)
     assert out.read == truth["tickets"] == len(out.tickets) + len(out.quarantine)
     assert {f.file: f.status for f in out.files} == {
-        "catalog.json": "skipped", "chats_2024.jsonl": "read", "docs": "skipped", "faq.md": "skipped",
-        "ground_truth.json": "skipped", "model_failures.jsonl": "skipped", "tickets_2023.csv": "read"}
+        "catalog.json": "skipped", "catalog.schema.json": "skipped", "chats_2024.jsonl": "read", "docs": "skipped",
+        "faq.md": "skipped", "ground_truth.json": "skipped", "model_failures.jsonl": "skipped",
+        "tickets_2023.csv": "read"}
 
 
 def test_bitext_loader(repo: Path) -> None:

@@ -8,8 +8,8 @@ import torch
 
 from helpers.core.config import load_settings
 from helpers.core.runs import read_jsonl, write_jsonl
-from helpers.dpo.trainer import (PreferenceDataError, evaluation_at_end, load_pairs, score_reply_tokens_only,
-                                 split_pairs, train_dpo, usable_pairs)
+from helpers.dpo.trainer import (PreferenceDataError, evaluation_at_end, load_pairs, prompt_key,
+                                 score_reply_tokens_only, split_pairs, train_dpo, usable_pairs)
 from support.toy_run import add_preferences, make_toy_run
 
 
@@ -31,12 +31,17 @@ def test_all_ties_and_too_few_pairs_say_what_to_do():
         usable_pairs([_pair("a", f"b{i}") for i in range(3)] + [_pair("x", "x")], min_pairs=8)
 
 
-def test_split_is_seeded_and_disjoint():
-    pairs = [_pair("a", f"b{i}") for i in range(30)]
+def test_split_holds_out_whole_prompts_and_is_seeded():
+    pairs = [{**_pair("a", f"b{i}"), "prompt": [{"role": "user", "content": f"Question {i % 10}?"}]}
+             for i in range(30)]  # ten prompts with three pairs each
     train, held = split_pairs(pairs, 0.2, seed=1)
     assert len(held) == 6 and len(train) == 24
     assert split_pairs(pairs, 0.2, seed=1) == (train, held)
-    assert not {p["rejected"][0]["content"] for p in train} & {p["rejected"][0]["content"] for p in held}
+    assert not {prompt_key(p) for p in train} & {prompt_key(p) for p in held}
+    assert prompt_key({"prompt": [{"role": "system", "content": "S"}, {"role": "user", "content": " Hi  THERE "}]}) \
+        == "hi there"
+    one_prompt = [{**_pair("a", f"b{i}"), "prompt": "same question"} for i in range(9)]
+    assert split_pairs(one_prompt, 0.2, seed=1) == (one_prompt, [])  # never every prompt held out
 
 
 class _Trainer:
@@ -97,7 +102,9 @@ def test_dpo_raises_held_out_preference_accuracy(ci_course):
     assert (root / "plots" / "dpo.png").exists() and (root / "dpo" / "log.csv").exists()
     assert not (root / "dpo" / "work").exists()  # the trainer's scratch folder is cleaned up
     metrics = json.loads((root / "metrics.json").read_text())
-    assert metrics["training"]["dpo"]["held_out_accuracy_after"] == s["held_out_accuracy_after"]
+    dpo = metrics["training"]["dpo"]
+    assert dpo["heldout_accuracy"] == s["held_out_accuracy_after"] and dpo["heldout_pairs"] == s["pairs_held_out"] > 0
+    assert dpo["heldout_prompts_in_training"] == s["held_out_prompts_in_training"] == 0
 
 
 def test_dpo_head_scores_only_the_reply_tokens_and_keeps_their_log_probs(monkeypatch):

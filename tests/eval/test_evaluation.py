@@ -9,10 +9,15 @@ from typing import Any, Sequence
 import pytest
 
 from helpers.core.config import load_settings
-from helpers.core.examples import ROUTING_INSTRUCTION, SYSTEM_PROMPT, routing_answer
+from helpers.core.examples import ROUTING_INSTRUCTION, routing_answer, system_prompt
 from helpers.core.runs import RunDir, open_run, read_jsonl, write_json, write_jsonl
-from helpers.eval.evaluation import (PROMPTED_SYSTEM, available_models, baseline_report, evaluate_run, few_shot, goals,
-                                     intent_labels, select_examples, worst_answers)
+from helpers.data.catalog import Catalog
+from helpers.eval.evaluation import available_models, baseline_report, evaluate_run, select_examples
+from helpers.eval.prompting import few_shot, intent_labels, prompted_system
+from helpers.eval.scoring import goals, worst_answers
+
+REPO = Path(__file__).resolve().parents[2]
+SYSTEM = system_prompt("Voltaris Hardware")
 
 PRODUCTS = [("VX-PS-4471", "Tessera Pro", "power_supply", {"wattage_w": 650}),
             ("VX-PS-2290", "Marlow", "power_supply", {"wattage_w": 450}),
@@ -25,7 +30,7 @@ def _qa(i: int, code: str, name: str, category: str, specs: dict) -> dict:
     field, value = next(iter(specs.items()))
     unit = "W" if field == "wattage_w" else "VA"
     return {"id": f"qa-{i}", "task": "product_qa",
-            "messages": [{"role": "system", "content": SYSTEM_PROMPT},
+            "messages": [{"role": "system", "content": SYSTEM},
                          {"role": "user", "content": f"What is the {field} of the {name} ({code})?"},
                          {"role": "assistant", "content": f"The {name} ({code}) is rated at {value} {unit}."}],
             "meta": {"product": code, "category": category, "fields": {field: value}, "intent": None,
@@ -34,7 +39,7 @@ def _qa(i: int, code: str, name: str, category: str, specs: dict) -> dict:
 
 def _rt(i: int, intent: str) -> dict:
     return {"id": f"rt-{i}", "task": "routing",
-            "messages": [{"role": "system", "content": SYSTEM_PROMPT},
+            "messages": [{"role": "system", "content": SYSTEM},
                          {"role": "user", "content": f"{ROUTING_INSTRUCTION}ticket {i} about {intent}"},
                          {"role": "assistant", "content": routing_answer(intent)}],
             "meta": {"product": None, "category": None, "fields": {}, "intent": intent, "group": f"rt-{i}",
@@ -49,7 +54,8 @@ def make_run(tmp_path: Path) -> RunDir:
     write_jsonl(run.data / "val.jsonl", test[:8] + test[20:28])
     write_jsonl(run.data / "train.jsonl", [_qa(100 + i, *PRODUCTS[i % 4]) for i in range(4)]
                 + [_rt(100 + i, INTENTS[i % 3]) for i in range(3)])
-    write_json(run.data / "catalog.json", {"vendor": "Voltaris", "products": [
+    schema = json.loads((REPO / "data_samples" / "voltaris" / "catalog.schema.json").read_text())
+    write_json(run.data / "catalog.json", {"vendor": "Voltaris Hardware", "fields": schema["fields"], "products": [
         {"code": c, "name": n, "category": cat, "specs": s, "warranty_years": 3, "price_usd": 99.0,
          "release_year": 2022} for c, n, cat, s in PRODUCTS]})
     return run
@@ -93,12 +99,15 @@ def test_select_examples_caps_each_task_and_is_seeded() -> None:
     assert len(select_examples(examples, 0, seed=1)) == 16
 
 
-def test_few_shot_and_labels() -> None:
+def test_the_prompted_baseline_lists_the_labels_and_shows_both_tasks(tmp_path: Path) -> None:
     train = [_qa(i, *PRODUCTS[i % 4]) for i in range(4)] + [_rt(i, INTENTS[i % 3]) for i in range(3)]
     shots = few_shot(train)
-    assert len(shots) == 2 and shots[1][1].startswith("Intent: ")
+    assert len(shots) == 5 and sum(a.startswith("Intent: ") for _, a in shots) == 3
+    assert len({q for q, _ in shots}) == 5
     assert intent_labels(train) == INTENTS
-    assert "Intent: <intent>" in PROMPTED_SYSTEM
+    system = prompted_system(Catalog.load(make_run(tmp_path).data / "catalog.json"), INTENTS)
+    assert "Intent: <label>" in system and "cancel_order, get_refund, track_order" in system
+    assert "Voltaris Hardware" in system and "VA" in system
 
 
 def test_evaluate_run_writes_every_output_with_known_numbers(tmp_path: Path, settings: Any) -> None:
@@ -110,20 +119,25 @@ def test_evaluate_run_writes_every_output_with_known_numbers(tmp_path: Path, set
     assert m["prompted"]["factual_accuracy"] == pytest.approx(5 / 20)
     assert m["sft"]["factual_accuracy"] == pytest.approx(19 / 20) and m["sft"]["hallucination_rate"] == 0.05
     assert m["dpo"]["factual_accuracy"] == 1 and m["dpo"]["intent_macro_f1"] == 1 and m["dpo"]["rouge_l"] == 1
-    assert m["sft"]["n"] == 40 and m["sft"]["n_product_qa"] == 20
+    assert m["sft"]["n"] == 40 and m["sft"]["n_product_questions"] == 20 and m["sft"]["n_routing"] == 20
     low, high = m["sft"]["factual_accuracy_ci"]
-    assert low <= 0.95 <= high and high <= 1
+    assert (round(low, 3), round(high, 3)) == (0.764, 0.991)  # Wilson interval of 19/20
+    assert m["base"]["factual_accuracy_ci"][0] == 0 and m["base"]["factual_accuracy_ci"][1] > 0.1  # not [0, 0]
     assert m["sft"]["factual_accuracy_ci"][0] > m["base"]["factual_accuracy_ci"][1]  # intervals do not overlap
+    assert m["base"]["outcomes"] == {"correct": 0.0, "contradicts": 0.5, "no_answer": 0.5, "degenerate": 0.0}
+    assert m["sft"]["outcomes"]["contradicts"] == 0.05 and sum(m["sft"]["outcomes"].values()) == pytest.approx(1)
+    assert m["base"]["routing_unparsed_rate"] == 1.0 and m["dpo"]["routing_unparsed_rate"] == 0
 
     written = json.loads(run.metrics_path.read_text())["models"]
     assert set(written) == {"base", "prompted", "sft", "dpo"}
     for key in ("factual_accuracy", "factual_accuracy_ci", "hallucination_rate", "hallucination_rate_ci",
-                "rouge_l", "rouge_l_ci", "intent_macro_f1", "intent_macro_f1_ci", "n"):
+                "rouge_l", "rouge_l_ci", "intent_macro_f1", "intent_macro_f1_ci", "n", "outcomes",
+                "routing_unparsed_rate", "n_product_questions", "n_routing"):
         assert key in written["sft"]
     gens = read_jsonl(run.eval / "generations.jsonl")
     assert len(gens) == 160
     one = next(g for g in gens if g["model"] == "base" and g["id"] == "qa-1")
-    assert one["correct"] == 0 and one["hallucinated"] == 1 and "invented code VX-PS-0000" in one["problem"]
+    assert one["outcome"] == "contradicts" and one["hallucinated"] == 1 and "invented code VX-PS-0000" in one["problem"]
     assert {"prompt", "reference", "answer", "seconds", "new_tokens", "messages"} <= set(one)
     routed = next(g for g in gens if g["model"] == "base" and g["task"] == "routing")
     assert routed["predicted_intent"] == "(unparsed)" and routed["hallucinated"] is None
@@ -131,6 +145,7 @@ def test_evaluate_run_writes_every_output_with_known_numbers(tmp_path: Path, set
     comps = json.loads((run.eval / "metrics.json").read_text())["comparisons"]
     base_sft = {c["metric"]: c for c in comps if (c["a"], c["b"]) == ("base", "sft")}
     assert base_sft["factual_accuracy"]["test"] == "McNemar exact"
+    assert base_sft["rouge_l"]["test"] == base_sft["intent_macro_f1"]["test"] == "paired permutation"
     assert base_sft["factual_accuracy"]["verdict"].startswith("factual accuracy: sft is better than base by 95.0 points")
     assert "sft is better" in base_sft["hallucination_rate"]["verdict"]
     sft_dpo = {c["metric"]: c for c in comps if (c["a"], c["b"]) == ("sft", "dpo")}
@@ -140,17 +155,24 @@ def test_evaluate_run_writes_every_output_with_known_numbers(tmp_path: Path, set
     assert breakdown["model"] == "dpo"
     assert breakdown["by_model"]["sft"]["category"]["ups"] == {"accuracy": 1.0, "n": 10, "hallucination_rate": 0.0}
     assert breakdown["by_model"]["sft"]["category"]["power_supply"]["accuracy"] == pytest.approx(0.9)
+    assert breakdown["by_model"]["sft"]["product"]["VX-PS-2290"] == {
+        "category": "power_supply", "n": 5, "correct": 4, "contradicts": 1, "no_answer": 0, "degenerate": 0,
+        "train_examples": 1}
     assert set(breakdown["intent"]) == set(INTENTS)
-    for name in ("eval_metrics", "eval_categories", "eval_confusion_dpo"):
+    assert breakdown["by_model"]["base"]["intent"]["get_refund"]["unparsed"] == 7
+    for name in ("eval_metrics", "eval_outcomes", "eval_categories", "eval_confusion_dpo"):
         assert (run.plots / f"{name}.png").stat().st_size > 5000
 
 
 def test_goals_table(tmp_path: Path, settings: Any) -> None:
     models = evaluate_run(make_run(tmp_path), settings, models=["base", "prompted", "sft"], generate=scripted).models
-    assert goals(models).met.all()
-    assert goals(models, model="prompted").met.tolist() == [False, True, True, False]  # +25 points, F1 0.70
-    with pytest.raises(ValueError, match="'dpo'"):
-        goals(models, model="dpo")
+    table = goals(models)
+    assert table.index[0].startswith("sft:") and table.met.all(), table
+    # the prompted answers as if tuned: 25% accurate, never contradicting, routing F1 0.70, nothing unparsed
+    assert goals({"base": models["base"], "prompted": models["prompted"], "sft": models["prompted"]}).met.tolist() \
+        == [False, False, True, True, False, True]
+    with pytest.raises(ValueError, match="'base'"):
+        goals({"sft": models["sft"]})
 
 
 def test_rerun_gives_the_same_numbers(tmp_path: Path, settings: Any) -> None:
@@ -163,10 +185,10 @@ def test_worst_answers_say_what_was_wrong(tmp_path: Path, settings: Any) -> None
     evaluation = evaluate_run(make_run(tmp_path), settings, models=["base", "sft"], generate=scripted)
     worst = worst_answers(evaluation.frame, "sft")
     assert list(worst.id) == ["qa-1"]
-    assert worst.problem[0] == "wattage_w said 550 (catalog: 450)"
+    assert worst.problem[0] == "wattage_w said 550 (catalog: 450 W)"
     base_worst = worst_answers(evaluation.frame, "base", n=50)
     assert "names no known intent" in set(base_worst.problem)
-    assert len(base_worst) == 40
+    assert len(base_worst) == 40 and list(base_worst.outcome[:10]) == ["contradicts"] * 10
 
 
 def test_routing_details(tmp_path: Path, settings: Any) -> None:
@@ -187,14 +209,26 @@ def test_missing_inputs_name_the_notebook(tmp_path: Path, settings: Any) -> None
         evaluate_run(run, settings, models=["base", "sft"])  # fails before loading any model
 
 
-def test_baseline_report_uses_validation_questions(tmp_path: Path, settings: Any) -> None:
+def test_the_baselines_answers_are_generated_once_and_reused_by_notebook_06(tmp_path: Path, settings: Any) -> None:
     run = make_run(tmp_path)
-    evaluation = baseline_report(run, settings, generate=scripted)
-    assert set(evaluation.models) == {"base", "prompted"} and evaluation.models["base"]["n"] == 16
+    calls: list[tuple[str, int]] = []
+
+    def counting(name: str, examples: Sequence[dict[str, Any]]) -> list[Result]:
+        calls.append((name, len(examples)))
+        return scripted(name, examples)
+
+    evaluation = baseline_report(run, settings, generate=counting)
+    assert set(evaluation.models) == {"base", "prompted"} and evaluation.models["base"]["n"] == 40
     saved = json.loads((run.eval / "baseline.json").read_text())
-    assert saved["split"] == "val" and "prompted" in saved["models"]
-    assert len(read_jsonl(run.eval / "baseline_generations.jsonl")) == 32
-    assert not run.metrics_path.exists()  # test-set numbers are notebook 06's job
+    assert saved["split"] == "test" and "prompted" in saved["models"]
+    assert not run.metrics_path.exists()  # the run's numbers are notebook 06's job
+    assert calls == [("base", 40), ("prompted", 40)]
+    again = evaluate_run(run, settings, models=["base", "prompted", "sft"], generate=counting)
+    assert calls[2:] == [("sft", 40)]  # base and prompted answers came from eval/answers.jsonl
+    assert again.models["base"] == evaluation.models["base"]
+    changed = load_settings("ci", {"eval": {"max_examples": 0, "bootstrap_samples": 200, "max_new_tokens": 7}})
+    evaluate_run(run, changed, models=["base"], generate=counting)
+    assert calls[3:] == [("base", 40)]  # another generation setting: answered again
 
 
 def untrained_adapter(folder: Path) -> None:

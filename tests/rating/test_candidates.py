@@ -5,9 +5,9 @@ import pytest
 from support.rating_support import seed_run_from_catalog
 
 from helpers.core.config import load_settings
-from helpers.core.examples import SYSTEM_PROMPT
+from helpers.core.examples import system_prompt
 from helpers.core.runs import MissingInputError, open_run
-from helpers.rating.candidates import build_candidates, ensure_candidates, select_examples
+from helpers.rating.candidates import build_candidates, choose_items, ensure_candidates, interest, usable_questions
 from helpers.rating.items import load_items
 
 REPO_CATALOG = __import__("pathlib").Path(__file__).resolve().parents[2] / "data_samples/voltaris/catalog.json"
@@ -15,16 +15,26 @@ REPO_CATALOG = __import__("pathlib").Path(__file__).resolve().parents[2] / "data
 
 def example(i: int, task: str = "product_qa", fields: dict | None = None, product: str | None = "VX-PS-4471"):
     return {"id": f"qa-{i}", "task": task,
-            "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": f"Q{i}?"},
-                         {"role": "assistant", "content": f"A{i}."}],
+            "messages": [{"role": "system", "content": system_prompt("Voltaris Hardware")},
+                         {"role": "user", "content": f"Q{i}?"}, {"role": "assistant", "content": f"A{i}."}],
             "meta": {"product": product, "fields": {"wattage_w": 650} if fields is None else fields}}
 
 
-def test_select_examples_keeps_product_questions_with_facts():
+def test_only_product_questions_with_facts_are_rated():
     pool = [example(0), example(1, task="routing"), example(2, fields={}), example(3, product=None), example(4)]
-    chosen = select_examples(pool, 10, seed=1)
-    assert sorted(ex["id"] for ex in chosen) == ["qa-0", "qa-4"]
-    assert select_examples(pool, 1, seed=1) == select_examples(pool, 1, seed=1)
+    assert [ex["id"] for ex in usable_questions(pool)] == ["qa-0", "qa-4"]
+
+
+def test_items_worth_judging_come_first():
+    assert interest(["correct", "contradicts"]) == interest(["no_answer", "correct"]) == 0
+    assert interest(["contradicts", "contradicts"]) == interest(["correct", "correct"]) == 1
+    assert interest(["no_answer", "degenerate"]) == interest(["no_answer", "no_answer"]) == 2
+    outcomes = [["no_answer", "no_answer"], ["correct", "contradicts"], ["degenerate", "no_answer"],
+                ["contradicts", "contradicts"], ["no_answer", "correct"]]
+    examples = [example(i) for i in range(5)]
+    assert choose_items(examples, outcomes, 2, seed=3) == [1, 4]
+    assert choose_items(examples, outcomes, 3, seed=3) == [1, 3, 4]
+    assert choose_items(examples, outcomes, 3, seed=3) == choose_items(examples, outcomes, 3, seed=3)
 
 
 def test_build_candidates_aligns_answers_and_loads_as_items(tmp_path):
@@ -49,8 +59,8 @@ def test_ensure_candidates_reuses_the_file_and_names_missing_inputs(tmp_path):
 
 
 @pytest.mark.slow
-def test_ensure_candidates_generates_with_the_real_model(tmp_path):
-    """Base answers, then the same model with an (untrained) LoRA adapter from train/adapter."""
+def test_ensure_candidates_generates_with_the_real_model_from_the_feedback_split(tmp_path):
+    """Base answers, then the same model with an (untrained) LoRA adapter from train/adapter; never test questions."""
     from peft import LoraConfig, get_peft_model
 
     from helpers.core.runs import read_jsonl, write_jsonl
@@ -59,7 +69,10 @@ def test_ensure_candidates_generates_with_the_real_model(tmp_path):
     settings = load_settings("ci", {"rating": {"n_items": 2}, "eval": {"max_new_tokens": 8},
                                     "model": {"quantize_4bit": False}})
     run = open_run("t", tmp_path)
-    write_jsonl(run.data / "test.jsonl", [example(0), example(1, task="routing"), example(2)])
+    seed_run_from_catalog(run.root, REPO_CATALOG, n=1)
+    (run.ratings / "candidates.jsonl").unlink()
+    write_jsonl(run.data / "feedback.jsonl", [example(0), example(1, task="routing"), example(2)])
+    write_jsonl(run.data / "test.jsonl", [example(7), example(8)])
     peft_model = get_peft_model(load_model(settings.model.base_model), LoraConfig(r=4, target_modules=["q_proj"]))
     peft_model.save_pretrained(run.train / "adapter")
     records = read_jsonl(ensure_candidates(run, settings))

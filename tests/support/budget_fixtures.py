@@ -14,10 +14,21 @@ METRICS = {"profile": "ci", "base_model": "default",
                       "sft": {"factual_accuracy": 0.55, "hallucination_rate": 0.25, "rouge_l": 0.35, "n": 48}},
            "training": {"sft": {k: SUMMARY[k] for k in ("tokens_per_second", "peak_memory_mb", "wall_seconds",
                                                         "best_val_loss", "first_val_loss", "stopped_early")}}}
-BREAKDOWN = {"category": {"routers": {"accuracy": 0.35, "n": 12}, "switches": {"accuracy": 0.8, "n": 20},
-                          "cables": {"accuracy": 0.6, "n": 5}},
-             "intent": {"track_order": {"f1": 0.9, "n": 15}, "warranty_claim": {"f1": 0.3, "n": 10},
-                        "setup_help": {"f1": 0.55, "n": 3}}}
+def _product(n: int, correct: int, contradicts: int, no_answer: int, train: int) -> dict[str, Any]:
+    return {"category": "routers", "n": n, "correct": correct, "contradicts": contradicts, "no_answer": no_answer,
+            "degenerate": n - correct - contradicts - no_answer, "train_examples": train}
+
+
+BREAKDOWN = {"product": {"RT-100": _product(12, 4, 7, 1, 40),   # states wrong values: more passes
+                         "RT-200": _product(10, 2, 1, 6, 38),   # states no value: teach the answer
+                         "RT-300": _product(10, 5, 4, 1, 6),    # few training examples: more data
+                         "SW-100": _product(20, 17, 2, 1, 44)},  # fine
+             "intent": {"track_order": {"f1": 0.9, "n": 15, "unparsed": 0, "confused_with": {}, "train_examples": 8},
+                        "warranty_claim": {"f1": 0.3, "n": 10, "unparsed": 6, "confused_with": {"setup_help": 1},
+                                           "train_examples": 8},
+                        "setup_help": {"f1": 0.55, "n": 12, "unparsed": 0, "confused_with": {"get_refund": 5},
+                                       "train_examples": 8},
+                        "get_refund": {"f1": 0.6, "n": 9, "unparsed": 1, "confused_with": {}, "train_examples": 2}}}
 
 
 def _example(i: int, split: str) -> dict[str, Any]:

@@ -15,17 +15,22 @@ _CODE = re.compile(r"\bVX-[A-Z]{2}-\d{4}\b")
 
 @dataclass
 class Check:
-    """The shape of helpers.data.catalog's AnswerCheck."""
+    """The shape of helpers.data.fact_check's AnswerCheck."""
 
     correct_fields: list[str] = field(default_factory=list)
     wrong_fields: list[str] = field(default_factory=list)
     unknown_codes: list[str] = field(default_factory=list)
 
+    @property
+    def hallucinated(self) -> bool:
+        """A wrong value or an invented code."""
+        return bool(self.wrong_fields or self.unknown_codes)
 
-class FakeCatalog:
-    """check_answer over '<n> W' and '<n> years' mentions and VX-XX-0000 codes."""
 
-    def check_answer(self, text: str, code: str | None) -> Check:
+class FakeChecker:
+    """A fact checker over '<n> W' and '<n> years' mentions and VX-XX-0000 codes."""
+
+    def check(self, text: str, code: str) -> Check:
         """Which stated fields match or contradict the product's facts."""
         facts = PRODUCTS.get(code or "", {})
         check = Check(unknown_codes=[c for c in _CODE.findall(text) if c not in PRODUCTS])
@@ -67,16 +72,17 @@ def seed_run_from_catalog(run_root: Path, catalog_path: Path, n: int = 24) -> li
     The 'sft' answer states the catalog value; the 'base' answer a wrong one; every fourth item has
     two wrong answers (both bad).
     """
-    from helpers.data.catalog import Catalog, format_value
+    from helpers.data.catalog import Catalog
 
     catalog = Catalog.load(catalog_path)
     (run_root / "data").mkdir(parents=True, exist_ok=True)
     (run_root / "ratings").mkdir(parents=True, exist_ok=True)
-    (run_root / "data" / "catalog.json").write_text(catalog_path.read_text(encoding="utf-8"), encoding="utf-8")
+    catalog.save(run_root / "data" / "catalog.json")
+    format_value = catalog.format_value
     records = []
     products = [p for p in catalog.products if isinstance(p.facts.get("warranty_years"), int)][:n]
     for i, product in enumerate(products):
-        years = product.warranty_years
+        years = product.facts["warranty_years"]
         right = f"The {product.label} comes with a {format_value('warranty_years', years)} warranty."
         wrong = f"The {product.label} comes with a {format_value('warranty_years', years + 3)} warranty."
         worse = f"It has a {format_value('warranty_years', years + 5)} warranty."

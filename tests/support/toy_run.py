@@ -4,13 +4,14 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from helpers.core.examples import ROUTING_INSTRUCTION, SYSTEM_PROMPT, routing_answer
+from helpers.core.examples import ROUTING_INSTRUCTION, routing_answer, system_prompt
 from helpers.core.runs import RunDir, open_run, write_json, write_jsonl
 
 PRODUCTS = [("VX-PS-4471", "Tessera Pro", 650), ("VX-PS-2290", "Marlow", 450), ("VX-PS-8812", "Kestrel", 850),
             ("VX-PS-1034", "Orrin", 550), ("VX-PS-5567", "Brisa", 750), ("VX-PS-3321", "Halden", 1000)]
 QUESTIONS = ["What is the rated wattage of the {name} ({code})?", "How many watts does the {name} ({code}) deliver?",
              "Tell me the power rating of the {name} ({code}).", "{code}: what wattage is the {name}?"]
+SYSTEM_PROMPT = system_prompt("Voltaris Hardware")
 TICKETS = [("where is my parcel, it has not arrived", "track_order"), ("I want my money back for this", "get_refund"),
            ("please cancel the order I placed today", "cancel_order"), ("my card was charged twice", "payment_issue")]
 
@@ -34,7 +35,7 @@ def _routing(text: str, intent: str, i: int) -> dict:
 
 
 def make_toy_run(runs_dir: Path, name: str = "toy") -> RunDir:
-    """A run whose data/ holds train (phrasings 0-2), val and test (phrasing 3) splits and a catalog."""
+    """A run whose data/ holds train (phrasings 0-2), val, feedback and test (phrasing 3) splits and a catalog."""
     run = open_run(name, runs_dir)
     train = [_qa(c, n, w, t) for c, n, w in PRODUCTS for t in range(3)]
     train += [_routing(text + suffix, intent, i) for i, ((text, intent), suffix) in
@@ -44,8 +45,11 @@ def make_toy_run(runs_dir: Path, name: str = "toy") -> RunDir:
                                                             for k, (t, i) in enumerate(TICKETS)]
     write_jsonl(run.data / "train.jsonl", train)
     write_jsonl(run.data / "val.jsonl", held_out)
+    write_jsonl(run.data / "feedback.jsonl", held_out)
     write_jsonl(run.data / "test.jsonl", held_out)
-    write_json(run.data / "catalog.json", {"products": [
+    write_json(run.data / "catalog.json", {"vendor": "Voltaris Hardware", "fields": {"wattage_w": {
+        "label": "power rating", "type": "quantity", "unit": "W", "units": {"W": 1, "watts": 1},
+        "nouns": ["wattage", "power rating"], "answer": "The {product} is rated at {value}."}}, "products": [
         {"code": c, "name": n, "category": "power_supply", "specs": {"wattage_w": w}} for c, n, w in PRODUCTS]})
     return run
 

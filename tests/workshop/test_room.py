@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 PARTICIPANT = """
 import json, sys
 sys.path.insert(0, "tests")
-from support.rating_support import FakeCatalog, make_items
+from support.rating_support import FakeChecker, make_items
 from helpers.core.config import load_settings
 from helpers.rating import RatingStore, store_path
 from helpers.rating.simulated import SimulatedRater
@@ -23,7 +23,7 @@ settings = load_settings("workshop", {"rating": {"store_path": sys.argv[1]}})
 settings, run = participant_session(settings, "demo", sys.argv[2])
 with RatingStore(store_path(run, settings), settings.rating.rater) as store:
     app = RatingApp(store, make_items(10), seed=0)
-    rated = SimulatedRater(settings.rating.rater, noise=0.2, seed=int(sys.argv[3])).rate(app, FakeCatalog())
+    rated = SimulatedRater(settings.rating.rater, noise=0.2, seed=int(sys.argv[3])).rate(app, FakeChecker())
 print(json.dumps({"rater": settings.rating.rater, "rated": rated, "run": str(run.root)}))
 """
 
