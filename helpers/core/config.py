@@ -1,10 +1,11 @@
 """Profiles and validated settings: one code path, several profiles, every field overridable.
 
 A profile (``ci``, ``cpu-demo``, ``gpu``, ``workshop``) is a named set of overrides on top of the
-defaults below. Notebooks call :func:`load_settings` with the profile name and a dict of overrides
-coming from their papermill ``parameters`` cell, e.g. ``{"train": {"learning_rate": 1e-4}}`` or the
-flat dotted form ``{"train.learning_rate": 1e-4}``. Anything unknown or nonsensical fails at once
-with a :class:`SettingsError` that names the field.
+defaults below. :func:`load_settings` takes the profile name and a dict of overrides coming from a
+notebook's papermill ``parameters`` cell, e.g. ``{"train": {"learning_rate": 1e-4}}`` or the flat
+dotted form ``{"train.learning_rate": 1e-4}``. Anything unknown or nonsensical fails at once with a
+:class:`SettingsError` that names the field. Notebooks get their settings through
+:func:`helpers.session.start`, which keeps them in the run (``settings.json``).
 """
 from __future__ import annotations
 
@@ -316,6 +317,16 @@ def _apply(group_obj: Any, group: str, values: dict[str, Any]) -> None:
         setattr(group_obj, name, value)
 
 
+def _apply_layer(settings: Settings, layer: dict[str, Any]) -> None:
+    """Validate and set every value of one layer of overrides."""
+    for group, values in _nest(layer).items():
+        if group not in _GROUPS:
+            raise SettingsError(f"unknown settings group '{group}'; groups: {', '.join(sorted(_GROUPS))}")
+        if not isinstance(values, dict):
+            raise SettingsError(f"settings group '{group}' must be a dict of fields")
+        _apply(getattr(settings, group), group, values)
+
+
 def _check_consistency(s: Settings) -> None:
     """Rules that involve several fields."""
     if s.data.val_fraction + s.data.test_fraction >= 0.9:
@@ -332,14 +343,24 @@ def load_settings(profile: str | None = None, overrides: dict[str, Any] | None =
         raise SettingsError(f"unknown profile '{profile}'; choose one of {', '.join(PROFILES)}")
     settings = Settings(profile=profile)
     for layer in (PROFILES[profile], overrides or {}, kw_overrides):
-        for group, values in _nest(layer).items():
-            if group not in _GROUPS:
-                raise SettingsError(f"unknown settings group '{group}'; groups: {', '.join(sorted(_GROUPS))}")
-            if not isinstance(values, dict):
-                raise SettingsError(f"settings group '{group}' must be a dict of fields")
-            _apply(getattr(settings, group), group, values)
+        _apply_layer(settings, layer)
     _check_consistency(settings)
     return settings
+
+
+def with_overrides(settings: Settings, overrides: dict[str, Any]) -> Settings:
+    """A copy of ``settings`` with ``overrides`` (nested or dotted, as for load_settings) applied and validated."""
+    out = copy.deepcopy(settings)
+    _apply_layer(out, overrides)
+    _check_consistency(out)
+    return out
+
+
+def changes(before: Settings, after: Settings) -> dict[str, tuple[Any, Any]]:
+    """Dotted fields whose value differs: {'train.learning_rate': (0.003, 0.0001)}."""
+    a, b = before.to_dict(), after.to_dict()
+    return {f"{group}.{name}": (a[group][name], b[group][name]) for group in _GROUPS
+            for name in a[group] if a[group][name] != b[group][name]}
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -359,5 +380,5 @@ def describe(settings: Settings, group: str) -> list[tuple[str, Any, str]]:
     return [(f.name, getattr(obj, f.name), f.metadata.get("doc", "")) for f in dataclasses.fields(obj)]
 
 
-__all__ = ["DEFAULT_MODEL", "PROFILES", "Settings", "SettingsError", "default_profile", "describe",
-           "load_settings"]
+__all__ = ["DEFAULT_MODEL", "PROFILES", "Settings", "SettingsError", "changes", "default_profile", "describe",
+           "load_settings", "with_overrides"]

@@ -32,7 +32,7 @@ from ..core.config import Settings
 from ..core.environment import library_versions, peak_memory_mb
 from ..core.live_plot import LivePlot
 from ..core.runs import RunDir, file_hash, read_jsonl, write_json
-from ..model.loading import compute_dtype, load_adapter, load_model, load_tokenizer
+from ..model.loading import compute_dtype, load_adapter, load_model, load_tokenizer, trained_adapter
 from ..sft.trainer import write_log_csv
 
 PLOT_PANELS = ("loss", "reward margin", "preference accuracy")
@@ -168,7 +168,7 @@ def train_dpo(run: RunDir, settings: Settings, show_plot: bool = True) -> DPORes
     from trl import DPOTrainer
 
     pairs_path = run.need("preferences")
-    adapter_in = run.need("train_adapter")
+    adapter_in = trained_adapter(run, "train_adapter", settings.model.base_model)
     try:
         pairs = usable_pairs(load_pairs(pairs_path), settings.dpo.min_pairs)
     except PreferenceDataError as exc:

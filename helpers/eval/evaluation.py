@@ -92,7 +92,7 @@ def model_generator(run: RunDir, settings: Settings, shots: Sequence[tuple[str, 
                     progress: bool = True) -> GenerateFn:
     """A function generating with any of MODELS, loading the base once and adapters as needed."""
     from ..model.generation import generate_answers, settings_kwargs
-    from ..model.loading import load_adapter, load_from_settings
+    from ..model.loading import load_adapter, load_from_settings, trained_adapter
 
     model, tokenizer = load_from_settings(settings.model)
     state = {"model": model, "loaded": set()}
@@ -107,7 +107,7 @@ def model_generator(run: RunDir, settings: Settings, shots: Sequence[tuple[str, 
                 with state["model"].disable_adapter():
                     return generate_answers(state["model"], tokenizer, examples, **kw)
             return generate_answers(state["model"], tokenizer, examples, **kw)
-        adapter = run.need(ADAPTERS[name])
+        adapter = trained_adapter(run, ADAPTERS[name], settings.model.base_model)
         if not state["loaded"]:
             state["model"] = load_adapter(state["model"], adapter, adapter_name=name)
         elif name not in state["loaded"]:
@@ -374,14 +374,17 @@ def write_evaluation(run: RunDir, evaluation: Evaluation, records: Sequence[dict
 def evaluate_run(run: RunDir, settings: Settings, models: Sequence[str] | None = None, progress: bool = True,
                  generate: GenerateFn | None = None) -> Evaluation:
     """Generate with each model on the test split, score, compare, and write everything (notebook 06)."""
+    models = list(models or available_models(run))
+    if generate is None:
+        from ..model.loading import trained_adapter
+
+        for name in set(models) & set(ADAPTERS):  # fail before any generation, not after the base model's
+            trained_adapter(run, ADAPTERS[name], settings.model.base_model)
     test = read_jsonl(run.need("test_split"))
     train = read_jsonl(run.need("train_split"))
     catalog = load_catalog(run)
-    models = list(models or available_models(run))
     examples = select_examples(test, settings.eval.max_examples, settings.eval.seed)
     if generate is None:
-        for name in set(models) & set(ADAPTERS):  # fail before any generation, not after the base model's
-            run.need(ADAPTERS[name])
         generate = model_generator(run, settings, few_shot(train, seed=settings.eval.seed), progress)
     records = generate_records(examples, models, generate)
     evaluation = summarise(records, catalog, intent_labels(train, test), settings, ratings_summary(run, settings))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ..core.config import Settings, SettingsError, load_settings
+from ..core.config import Settings, SettingsError, load_settings, with_overrides
 from ..core.names import participant_name
 from .memory import LINEAR_NAMES, ModelShape, TrainSetup, estimate_memory, shape_from_config
 
@@ -189,23 +189,13 @@ def check_fit(settings: Settings, shape: ModelShape | None = None) -> FitCheck:
     here = (f"Planned training needs about {plan.need_gb:.1f} GB but your share is {plan.cap_gb:.1f} GB "
             f"({plan.gpu_gb:g} GB GPU, {plan.seats} seats, {plan.slots} training slot(s))")
     for overrides in _smaller(settings):
-        smaller = workshop_plan(_with(settings, overrides), shape)
+        smaller = workshop_plan(with_overrides(settings, overrides), shape)
         if smaller is not None and smaller.fits:
             shown = ", ".join(f"{k}={v}" for k, v in overrides.items())
             return FitCheck(False, f"{here}. Try {shown} (about {smaller.need_gb:.1f} GB).", plan, overrides)
     alone = seats_per_gpu(plan.gpu_gb, plan.need_gb, w.context_gb, w.headroom)
     return FitCheck(False, f"{here}. No smaller setting fits: choose a smaller model.base_model, or give this GPU "
                            f"fewer seats (this training fits {alone} at once).", plan)
-
-
-def _with(settings: Settings, overrides: dict[str, Any]) -> Settings:
-    """The same settings with dotted overrides ('train.batch_size': 2) applied and validated."""
-    full = {f.name: dataclasses.asdict(getattr(settings, f.name)) for f in dataclasses.fields(Settings)
-            if f.name != "profile"}
-    for key, value in overrides.items():
-        group, _, name = key.partition(".")
-        full[group][name] = value
-    return load_settings(settings.profile, full)
 
 
 def require_fit(settings: Settings) -> FitCheck | None:

@@ -40,14 +40,14 @@ def ensure_candidates(run: RunDir, settings: Settings, rebuild: bool = False) ->
     path = run.path("candidates")
     if path.exists() and not rebuild:
         return path
+    from ..model.generation import generate_answers, settings_kwargs
+    from ..model.loading import load_adapter, load_from_settings, trained_adapter
+
     test = run.need("test_split")
-    adapter = run.need("train_adapter")
+    adapter = trained_adapter(run, "train_adapter", settings.model.base_model)
     examples = select_examples(read_jsonl(test), settings.rating.n_items, settings.rating.seed)
     if not examples:
         raise ValueError(f"{test} has no product_qa examples with meta.product and meta.fields to rate")
-    from ..model.generation import generate_answers, settings_kwargs
-    from ..model.loading import load_adapter, load_from_settings
-
     model, tokenizer = load_from_settings(settings.model)
     kw = settings_kwargs(settings.eval)
     answers = {"base": [r.answer for r in generate_answers(model, tokenizer, examples, desc="base", **kw)]}

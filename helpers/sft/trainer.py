@@ -33,7 +33,8 @@ from ..core.environment import library_versions, peak_memory_mb
 from ..core.live_plot import LivePlot
 from ..core.runs import RunDir, read_jsonl, write_json
 from ..model.chat_format import IGNORE, check_encoded, encode_example
-from ..model.loading import compute_dtype, device, load_adapter, load_model, load_tokenizer, resolve_model
+from ..model.loading import (check_adapter_base, compute_dtype, device, load_adapter, load_model, load_tokenizer,
+                             resolve_model)
 from ..model.turns import gpu_slot, require_fit
 from .overfit import OverfitDetector
 
@@ -427,6 +428,7 @@ def side_by_side(run: RunDir, settings: Settings, adapter_dir: Path, n: int = 6,
     from ..core.examples import question, reference_answer
     from ..model.generation import generate_answers, settings_kwargs
 
+    check_adapter_base(adapter_dir, settings.model.base_model)
     examples = [e for e in load_split(run, "test") if e["task"] == task][:n]
     m = settings.model
     tokenizer = load_tokenizer(m.base_model, m.trust_remote_code)
