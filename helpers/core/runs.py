@@ -3,7 +3,7 @@
 ```
 runs/<name>/
   data/  train/  ratings/  dpo/  eval/  plots/  executed/
-  metrics.json   the run's headline numbers (merged into by several notebooks)
+  metrics.json   the run's headline numbers (merged into by several notebooks through helpers.core.record)
 ```
 What one notebook leaves for another is named once, in :data:`ARTEFACTS` (its path in the run and the
 notebook that makes it); readers ask for it by name with :meth:`RunDir.need`, which says which notebook
@@ -123,12 +123,6 @@ class RunDir:
         if not self.metrics_path.exists():
             return {}
         return json.loads(self.metrics_path.read_text())
-
-    def update_metrics(self, patch: dict[str, Any]) -> dict[str, Any]:
-        """Deep-merge ``patch`` into metrics.json (atomically) and return the result."""
-        merged = deep_merge(self.read_metrics(), patch)
-        write_json(self.metrics_path, merged)
-        return merged
 
 
 def file_hash(path: Path) -> str:

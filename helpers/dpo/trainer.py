@@ -28,6 +28,7 @@ from typing import Any
 
 import torch
 
+from ..core import record
 from ..core.config import Settings
 from ..core.environment import library_versions, peak_memory_mb
 from ..core.live_plot import LivePlot
@@ -211,7 +212,7 @@ def train_dpo(run: RunDir, settings: Settings, show_plot: bool = True) -> DPORes
     write_json(run.dpo / "summary.json", summary)
     write_log_csv(trainer.state.log_history, run.dpo / "log.csv")
     plot.save(run.plots / "dpo.png")
-    run.update_metrics({"training": {"dpo": {k: summary[k] for k in (
+    record.update(run, {"training": {"dpo": {k: summary[k] for k in (
         "wall_seconds", "peak_memory_mb", "held_out_accuracy_before", "held_out_accuracy_after", "pairs_total")}}})
     shutil.rmtree(run.dpo / "work", ignore_errors=True)
     return DPOResult(skipped=False, adapter_dir=adapter_out, summary=summary)

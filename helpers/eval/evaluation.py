@@ -21,8 +21,10 @@ from typing import Any, Callable, Sequence
 
 import pandas as pd
 
+from ..core import record
 from ..core.config import Settings
 from ..core.examples import SYSTEM_PROMPT, prompt_messages, question, reference_answer
+from ..core.record import HEADLINE
 from ..core.runs import RunDir, read_jsonl, write_json, write_jsonl
 from ..data.catalog import Catalog
 from .intervals import (Interval, bootstrap_ci, bootstrap_statistic, mcnemar_exact, paired_bootstrap,
@@ -30,8 +32,6 @@ from .intervals import (Interval, bootstrap_ci, bootstrap_statistic, mcnemar_exa
 from .metrics import UNPARSED, check_facts, macro_f1, predicted_intents, rouge_l, routing_scores
 
 MODELS = ("base", "prompted", "sft", "dpo")
-HEADLINE = ("factual_accuracy", "hallucination_rate", "rouge_l", "intent_macro_f1")
-HIGHER_IS_BETTER = {"factual_accuracy": True, "hallucination_rate": False, "rouge_l": True, "intent_macro_f1": True}
 PROMPTED_SYSTEM = SYSTEM_PROMPT + (
     " Answer product questions with the exact specifications from the Voltaris catalog and keep answers "
     "short. Rules: always name the product and its model code; state each asked specification with its unit "
@@ -225,7 +225,8 @@ def _comparison(metric: str, a: str, b: str, result: Any, p: float, test: str, n
     """One row of the comparison table."""
     return {"metric": metric, "a": a, "b": b, "n": n, "difference": round(result.difference, 4),
             "ci": [round(result.low, 4), round(result.high, 4)], "p_value": round(p, 6), "test": test,
-            "verdict": verdict(metric.replace("_", " "), a, b, result, HIGHER_IS_BETTER[metric], p_value=p)}
+            "verdict": verdict(metric.replace("_", " "), a, b, result, record.METRICS[metric].higher_is_better,
+                               p_value=p)}
 
 
 def comparison_pairs(models: Sequence[str]) -> list[tuple[str, str]]:
@@ -367,7 +368,7 @@ def write_evaluation(run: RunDir, evaluation: Evaluation, records: Sequence[dict
     for name, fig in figures.items():
         paths[name] = run.plots / f"{name}.png"
         fig.savefig(paths[name], dpi=110)
-    run.update_metrics({"models": evaluation.models})
+    record.update(run, {"models": evaluation.models})
     return paths
 
 

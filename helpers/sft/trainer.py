@@ -28,6 +28,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from ..core import record
 from ..core.config import Settings, SettingsError
 from ..core.environment import library_versions, peak_memory_mb
 from ..core.live_plot import LivePlot
@@ -385,7 +386,7 @@ def _train_loaded(run: RunDir, settings: Settings, train_examples: list[dict[str
         "final_metrics": summary})
     log_path = write_log_csv(history, run.train / "log.csv")
     write_json(run.path("train_summary"), summary)
-    run.update_metrics({"profile": settings.profile, "base_model": settings.model.base_model,
+    record.update(run, {"profile": settings.profile, "base_model": settings.model.base_model,
                         "training": {"sft": {k: summary[k] for k in (
                             "tokens_per_second", "peak_memory_mb", "wall_seconds", "best_val_loss",
                             "first_val_loss", "stopped_early")}}})
