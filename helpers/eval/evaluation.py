@@ -27,6 +27,7 @@ from ..core.examples import SYSTEM_PROMPT, prompt_messages, question, reference_
 from ..core.record import HEADLINE
 from ..core.runs import RunDir, read_jsonl, write_json, write_jsonl
 from ..data.catalog import Catalog
+from ..model.turns import gpu_turn
 from .intervals import (Interval, bootstrap_ci, bootstrap_statistic, mcnemar_exact, paired_bootstrap,
                         paired_bootstrap_means, verdict)
 from .metrics import UNPARSED, check_facts, macro_f1, predicted_intents, rouge_l, routing_scores
@@ -385,9 +386,9 @@ def evaluate_run(run: RunDir, settings: Settings, models: Sequence[str] | None =
     train = read_jsonl(run.need("train_split"))
     catalog = load_catalog(run)
     examples = select_examples(test, settings.eval.max_examples, settings.eval.seed)
-    if generate is None:
-        generate = model_generator(run, settings, few_shot(train, seed=settings.eval.seed), progress)
-    records = generate_records(examples, models, generate)
+    with gpu_turn(settings):  # a workshop: the fit check, then a GPU slot; the models go when the turn ends
+        records = generate_records(examples, models, generate or model_generator(
+            run, settings, few_shot(train, seed=settings.eval.seed), progress))
     evaluation = summarise(records, catalog, intent_labels(train, test), settings, ratings_summary(run, settings))
     write_evaluation(run, evaluation, records)
     return evaluation
@@ -404,8 +405,9 @@ def baseline_report(run: RunDir, settings: Settings, progress: bool = True,
     train = read_jsonl(run.need("train_split"))
     examples = select_examples(val, settings.eval.baseline_max_examples or settings.eval.max_examples,
                                settings.eval.seed)
-    generate = generate or model_generator(run, settings, few_shot(train, seed=settings.eval.seed), progress)
-    records = generate_records(examples, ["base", "prompted"], generate)
+    with gpu_turn(settings):  # a workshop: the fit check, then a GPU slot; the model goes when the turn ends
+        records = generate_records(examples, ["base", "prompted"], generate or model_generator(
+            run, settings, few_shot(train, seed=settings.eval.seed), progress))
     evaluation = summarise(records, load_catalog(run), intent_labels(train, val), settings)
     write_jsonl(run.eval / "baseline_generations.jsonl", records)
     write_json(run.eval / "baseline.json", {"split": "val", "models": evaluation.models,

@@ -9,7 +9,9 @@ Ten to thirty participants share one GPU server (see :mod:`helpers.workshop` for
   smaller setting that fits when it does not. The cap (``torch.cuda.set_per_process_memory_fraction``)
   limits only PyTorch's own allocator: it is cooperative, not isolation (MIG or MPS isolate).
 * **GPU slots.** :func:`gpu_slot` takes one of K slot locks (``filelock``) in a shared folder before a
-  model loads; the others wait in a first-come queue and see their position.
+  model loads; the others wait in a first-come queue and see their position. :func:`gpu_turn` (the fit
+  check, then a slot) is how every GPU step takes its turn: training, rating candidates, DPO, evaluation
+  and the baselines.
 """
 from __future__ import annotations
 
@@ -366,6 +368,21 @@ def gpu_slot(settings: Settings, participant: str | None = None, report: Callabl
         _free_gpu_cache()
 
 
+@contextlib.contextmanager
+def gpu_turn(settings: Settings, report: Callable[[str], None] | None = None,
+             timeout: float | None = None) -> Iterator[int | None]:
+    """Every GPU step's turn in a workshop: the fit check, then one of the K GPU slots (a no-op outside a workshop).
+
+    Training, rating candidates, DPO, evaluation and the baselines load their models inside this block, so a
+    room running the same notebook together queues instead of running out of GPU memory. Load the model inside
+    the block and let it go before the block ends (return from a function called inside it): the slot is
+    handed on when the block exits.
+    """
+    require_fit(settings)  # the planned use must fit the participant's share of the GPU
+    with gpu_slot(settings, report=report, timeout=timeout) as slot:
+        yield slot
+
+
 def _free_gpu_cache() -> None:
     """Hand memory the finished job no longer uses back to the GPU for the next participant."""
     import torch
@@ -376,5 +393,5 @@ def _free_gpu_cache() -> None:
 
 
 __all__ = ["FitCheck", "SeatPlan", "WorkshopFitError", "apply_memory_cap", "check_fit", "gpu_memory_gb", "gpu_slot",
-           "model_shape", "plan_seats", "queue_status", "require_fit", "seats_per_gpu", "slot_count", "train_setup",
+           "gpu_turn", "model_shape", "plan_seats", "queue_status", "require_fit", "seats_per_gpu", "slot_count", "train_setup",
            "workshop_plan"]

@@ -40,17 +40,27 @@ def ensure_candidates(run: RunDir, settings: Settings, rebuild: bool = False) ->
     path = run.path("candidates")
     if path.exists() and not rebuild:
         return path
-    from ..model.generation import generate_answers, settings_kwargs
-    from ..model.loading import load_adapter, load_from_settings, trained_adapter
+    from ..model.loading import trained_adapter
+    from ..model.turns import gpu_turn
 
     test = run.need("test_split")
     adapter = trained_adapter(run, "train_adapter", settings.model.base_model)
     examples = select_examples(read_jsonl(test), settings.rating.n_items, settings.rating.seed)
     if not examples:
         raise ValueError(f"{test} has no product_qa examples with meta.product and meta.fields to rate")
+    with gpu_turn(settings):  # a workshop: the fit check, then a GPU slot before the model loads
+        answers = generate_candidates(settings, examples, adapter)
+    return write_jsonl(path, build_candidates(examples, answers))
+
+
+def generate_candidates(settings: Settings, examples: Sequence[dict[str, Any]], adapter: Path) -> dict[str, list[str]]:
+    """Every source's answers to ``examples``: the base model, then the base with the SFT adapter."""
+    from ..model.generation import generate_answers, settings_kwargs
+    from ..model.loading import load_adapter, load_from_settings
+
     model, tokenizer = load_from_settings(settings.model)
     kw = settings_kwargs(settings.eval)
     answers = {"base": [r.answer for r in generate_answers(model, tokenizer, examples, desc="base", **kw)]}
     model = load_adapter(model, adapter)
     answers["sft"] = [r.answer for r in generate_answers(model, tokenizer, examples, desc="sft", **kw)]
-    return write_jsonl(path, build_candidates(examples, answers))
+    return answers
