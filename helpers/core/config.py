@@ -21,6 +21,9 @@ DEFAULT_MODEL = "default"
 """Sentinel for the embedded SmolLM2-135M-Instruct (see :mod:`helpers.model.loading`)."""
 
 
+MAX_SEED = 2**32 - 1
+
+
 class SettingsError(ValueError):
     """A setting is unknown or has a value that cannot work; the message names the field."""
 
@@ -41,11 +44,16 @@ def _unit(x: float) -> bool:
     return 0 < x <= 1
 
 
+def _seed(x: int) -> bool:
+    return 0 <= x <= MAX_SEED
+
+
 _RULES: dict[str, tuple[typing.Callable[[Any], bool], str]] = {
     "positive": (_positive, "must be greater than 0"),
     "nonneg": (_nonneg, "must be 0 or more"),
     "fraction": (_fraction, "must be in [0, 1)"),
     "unit": (_unit, "must be in (0, 1]"),
+    "seed": (_seed, "must be from 0 to 2**32 - 1 (the seeds numpy and torch accept)"),
 }
 
 
@@ -76,7 +84,7 @@ class DataSettings:
     near_dup_threshold: float = _f(0.8, "unit", doc="Jaccard similarity above which two texts are near-duplicates")
     val_fraction: float = _f(0.1, "fraction", doc="share of examples held out for validation")
     test_fraction: float = _f(0.1, "fraction", doc="share of examples held out for the final test")
-    seed: int = _f(13, "nonneg", doc="seed for generation of phrasings and for the splits")
+    seed: int = _f(13, "seed", doc="seed for generation of phrasings and for the splits")
     phrasings_per_fact: int = _f(3, "positive", doc="questions generated per catalog fact, each in another phrasing")
     routing_per_intent: int = _f(40, "positive", doc="at most this many Bitext routing examples per intent")
     max_products: int = _f(0, "nonneg", doc="teach only this many catalog products, taken in turn from each "
@@ -110,7 +118,7 @@ class TrainSettings:
     early_stopping: bool = _f(True, doc="stop when validation loss keeps rising while training loss falls")
     patience: int = _f(3, "positive", doc="evaluations of rising validation loss before stopping")
     gradient_checkpointing: bool = _f(False, doc="trade compute for memory; only when memory requires it")
-    seed: int = _f(42, "nonneg", doc="seed for adapter init and data order")
+    seed: int = _f(42, "seed", doc="seed for adapter init and data order")
 
 
 @dataclass
@@ -134,7 +142,7 @@ class RatingSettings:
     rater: str = _f("", doc="rater name; empty means the operating-system user")
     store_path: str = _f("", doc="SQLite file for ratings; empty means <run>/ratings/ratings.sqlite")
     simulated_raters: int = _f(2, "positive", doc="simulated raters used when running headless")
-    seed: int = _f(11, "nonneg", doc="seed for choosing the items, the A/B order and the simulated raters")
+    seed: int = _f(11, "seed", doc="seed for choosing the items, the A/B order and the simulated raters")
 
 
 @dataclass
@@ -149,7 +157,7 @@ class EvalSettings:
     routing_max_new_tokens: int = _f(16, "positive", doc="cap on generated tokens per routing answer (the label "
                                                          "is a few tokens; a rambling answer is read from its start)")
     bootstrap_samples: int = _f(1000, "positive", doc="bootstrap resamples for confidence intervals")
-    seed: int = _f(7, "nonneg", doc="seed for bootstraps")
+    seed: int = _f(7, "seed", doc="seed for bootstraps")
 
 
 @dataclass
@@ -267,8 +275,11 @@ def default_profile() -> str:
 
 def _nest(overrides: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Turn {'train.lr': 1, 'eval': {...}} into {'train': {'lr': 1}, 'eval': {...}}."""
+    if not isinstance(overrides, dict):
+        raise SettingsError(f"overrides must be a dict such as {{'train': {{'learning_rate': 1e-4}}}} or "
+                            f"{{'train.learning_rate': 1e-4}}, got {type(overrides).__name__} {overrides!r}")
     nested: dict[str, dict[str, Any]] = {}
-    for key, value in (overrides or {}).items():
+    for key, value in overrides.items():
         if not isinstance(key, str):
             raise SettingsError(f"setting names must be strings, got {key!r}")
         if "." in key:
@@ -329,6 +340,9 @@ def _apply_layer(settings: Settings, layer: dict[str, Any]) -> None:
 
 def _check_consistency(s: Settings) -> None:
     """Rules that involve several fields."""
+    if s.data.min_chars > s.data.max_chars:
+        raise SettingsError(f"data.min_chars ({s.data.min_chars}) must not exceed data.max_chars "
+                            f"({s.data.max_chars}): every text would be removed as too short or too long")
     if s.data.val_fraction + s.data.test_fraction >= 0.9:
         raise SettingsError("data.val_fraction + data.test_fraction must leave at least 10% for training")
     if not s.train.target_modules or not all(isinstance(m, str) and m for m in s.train.target_modules):
@@ -342,7 +356,7 @@ def load_settings(profile: str | None = None, overrides: dict[str, Any] | None =
     if profile not in PROFILES:
         raise SettingsError(f"unknown profile '{profile}'; choose one of {', '.join(PROFILES)}")
     settings = Settings(profile=profile)
-    for layer in (PROFILES[profile], overrides or {}, kw_overrides):
+    for layer in (PROFILES[profile], {} if overrides is None else overrides, kw_overrides):
         _apply_layer(settings, layer)
     _check_consistency(settings)
     return settings

@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .names import check_run_name
 
 SUBDIRS = ("data", "train", "ratings", "dpo", "eval", "plots", "executed")
 SPLITS = ("train", "val", "test")
@@ -37,7 +38,6 @@ ARTEFACTS: dict[str, tuple[str, str]] = {
     "eval_breakdown": ("eval/breakdown.json", "06_evaluation"),
 }
 """Every file or folder one notebook leaves for another."""
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 class MissingInputError(FileNotFoundError):
@@ -170,11 +170,8 @@ def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
 
 
 def open_run(name: str, runs_dir: str | os.PathLike = "../runs") -> RunDir:
-    """The run directory ``runs_dir/name``, created with its sub-folders if needed."""
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError(f"run_name {name!r} must be 1-64 letters, digits, '.', '_' or '-', "
-                         "starting with a letter or digit")
-    root = Path(runs_dir).expanduser().resolve() / name
+    """The run directory ``runs_dir/name``, created with its sub-folders if needed (SettingsError for a bad name)."""
+    root = Path(runs_dir).expanduser().resolve() / check_run_name(name)
     for sub in SUBDIRS:
         (root / sub).mkdir(parents=True, exist_ok=True)
     return RunDir(root)

@@ -21,6 +21,7 @@ import gc
 import json
 import math
 import os
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from ..core.names import participant_name
 from .memory import LINEAR_NAMES, ModelShape, TrainSetup, estimate_memory, shape_from_config
 
 SLOT_PREFIX = "slot-"
+MAX_PID = 2**22  # Linux's largest pid_max; beyond it a "pid" is not a process
 QUEUE_DIR = "queue"
 DTYPE_BYTES = {"auto": 2, "bfloat16": 2, "float16": 2, "float32": 4}  # "auto" on a GPU is bf16 or fp16
 
@@ -235,15 +237,27 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _read_info(path: Path) -> dict[str, Any] | None:
+    """A slot or ticket file's {participant, pid, host, ...}; None when it is unreadable or not of that shape.
+
+    Anyone in the room can write to the shared lock folder, so nothing in it is trusted: a file holding a
+    list, a pid that is text, negative or beyond any real pid, or a participant that is not text is ignored.
+    """
     try:
-        return json.loads(path.read_text())
+        info = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+    if not isinstance(info, dict):
+        return None
+    pid, who, host = info.get("pid"), info.get("participant"), info.get("host")
+    if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid <= MAX_PID or not isinstance(who, str) \
+            or not isinstance(host, str):
+        return None
+    return info
 
 
 def _live(info: dict[str, Any] | None) -> bool:
     """Is the process that wrote ``info`` still running (unknowable on another host: assumed yes)?"""
-    return bool(info) and (info.get("host") != socket.gethostname() or _pid_alive(int(info.get("pid", 0))))
+    return info is not None and (info["host"] != socket.gethostname() or _pid_alive(info["pid"]))
 
 
 def _prune_tickets(queue: Path, mine: Path | None, stale_after: float = 2.0) -> list[Path]:
@@ -286,7 +300,7 @@ def queue_status(lock_dir: str | os.PathLike) -> dict[str, list[dict[str, Any]]]
     """Who holds a slot and who waits, in order (from the slot and ticket files of a lock folder)."""
     lock_dir = Path(lock_dir)
     holders = [{**info, "slot": int(p.stem[len(SLOT_PREFIX):])} for p in sorted(lock_dir.glob(f"{SLOT_PREFIX}*.json"))
-               if _live(info := _read_info(p))]
+               if re.fullmatch("[0-9]+", p.stem[len(SLOT_PREFIX):]) and _live(info := _read_info(p))]
     waiting = [info for p in sorted((lock_dir / QUEUE_DIR).glob("*.json")) if _live(info := _read_info(p))]
     return {"holders": holders, "waiting": waiting}
 
