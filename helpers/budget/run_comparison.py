@@ -10,10 +10,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.record import improved
 from ..core.runs import RunDir
 
-LOWER_IS_BETTER = ("hallucination", "loss", "seconds", "memory", "escalation")
-"""Metric names containing one of these improve when they go down."""
 
 
 def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -87,7 +86,11 @@ class RunComparison:
         return "\n".join(lines)
 
     def metrics_table(self) -> Any:
-        """A DataFrame of every numeric metric in either run: A, B, B - A and whether B is better."""
+        """A DataFrame of every numeric metric in either run: A, B, B - A and whether B is better.
+
+        "B better" follows the direction in helpers.core.record's table of metrics; it is empty for numbers
+        without one (counts, for example) and when nothing changed.
+        """
         import pandas as pd
 
         fa, fb = flatten(self.a.metrics), flatten(self.b.metrics)
@@ -97,8 +100,7 @@ class RunComparison:
             if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (va, vb) if v is not None):
                 continue
             delta = vb - va if va is not None and vb is not None else None
-            lower = any(word in key for word in LOWER_IS_BETTER)
-            better = None if not delta else (delta < 0) == lower
+            better = None if delta is None else improved(key, delta)
             rows.append({"metric": key, "A": va, "B": vb, "B - A": delta, "B better": better})
         return pd.DataFrame(rows, columns=["metric", "A", "B", "B - A", "B better"])
 

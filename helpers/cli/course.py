@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..core.config import PROFILES, SettingsError, default_profile, load_settings, parse_assignment
+from ..core.record import HEADLINE
 from ..core.runs import open_run
 
 REPO = Path(__file__).resolve().parents[2]
-HEADLINE = ("factual_accuracy", "hallucination_rate", "rouge_l", "intent_macro_f1", "n")
+COLUMNS = (*HEADLINE, "n")  # the headline metrics and how many answers they rest on
 
 
 class NotebookFailed(RuntimeError):
@@ -97,9 +98,9 @@ def metrics_table(metrics: dict[str, Any]) -> str:
     models = metrics.get("models", {})
     if not models:
         return "(no model metrics yet: notebook 06 writes them)"
-    rows = [["model", *HEADLINE]]
+    rows = [["model", *COLUMNS]]
     for name, values in models.items():
-        rows.append([name] + [_fmt(values.get(key)) for key in HEADLINE])
+        rows.append([name] + [_fmt(values.get(key)) for key in COLUMNS])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)) for r in rows)
 

@@ -6,18 +6,21 @@
     accelerate launch --multi_gpu --num_processes 8 -m helpers.cli.train --run-dir runs/demo --profile gpu
 
 Reads the curated data in RUN/data/ and writes RUN/train/ (adapter, log.csv, summary.json) as
-notebook 03 does. An interrupted run resumes from its last checkpoint when started again.
+notebook 03 does, with the run's settings (RUN/settings.json, see :mod:`helpers.session`) and the
+--set overrides on top. An interrupted run resumes from its last checkpoint when started again.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
-from ..core.config import PROFILES, SettingsError, default_profile, load_settings, parse_assignment
+from ..core.config import PROFILES, SettingsError, parse_assignment
 from ..core.runs import open_run
+from ..session import resolve_settings
 from ..sft.trainer import train_sft
 
 
@@ -27,16 +30,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--run", "--run-dir", dest="run", required=True,
                         help="run directory, e.g. runs/demo (needs data/ from notebook 01); under torchrun write "
                              "--run-dir, since torchrun reads --run as an abbreviation of its own --run-path")
-    parser.add_argument("--profile", default="", help=f"one of {', '.join(PROFILES)}")
+    parser.add_argument("--profile", default="", help=f"one of {', '.join(PROFILES)} (default: the run's, else gpu "
+                                                      "if CUDA, else cpu-demo)")
     parser.add_argument("--set", action="append", default=[], metavar="GROUP.FIELD=VALUE",
                         help="override a setting, e.g. --set train.learning_rate=1e-4 (repeatable)")
     parser.add_argument("--no-resume", action="store_true", help="start fresh even if checkpoints exist")
     args = parser.parse_args(argv)
     run_path = Path(args.run)
+    quiet = int(os.environ.get("RANK", "0")) > 0  # in a multi-process launch, one process speaks
     try:
-        settings = load_settings(args.profile or default_profile(), dict(parse_assignment(a) for a in args.set))
-        result = train_sft(open_run(run_path.name, run_path.parent), settings, show_plot=False,
-                           resume=not args.no_resume)
+        run = open_run(run_path.name, run_path.parent)
+        settings = resolve_settings(run, args.profile, dict(parse_assignment(a) for a in args.set), "cli.train",
+                                    say=(lambda _: None) if quiet else print)
+        result = train_sft(run, settings, show_plot=False, resume=not args.no_resume)
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

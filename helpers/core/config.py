@@ -1,10 +1,11 @@
 """Profiles and validated settings: one code path, several profiles, every field overridable.
 
 A profile (``ci``, ``cpu-demo``, ``gpu``, ``workshop``) is a named set of overrides on top of the
-defaults below. Notebooks call :func:`load_settings` with the profile name and a dict of overrides
-coming from their papermill ``parameters`` cell, e.g. ``{"train": {"learning_rate": 1e-4}}`` or the
-flat dotted form ``{"train.learning_rate": 1e-4}``. Anything unknown or nonsensical fails at once
-with a :class:`SettingsError` that names the field.
+defaults below. :func:`load_settings` takes the profile name and a dict of overrides coming from a
+notebook's papermill ``parameters`` cell, e.g. ``{"train": {"learning_rate": 1e-4}}`` or the flat
+dotted form ``{"train.learning_rate": 1e-4}``. Anything unknown or nonsensical fails at once with a
+:class:`SettingsError` that names the field. Notebooks get their settings through
+:func:`helpers.session.start`, which keeps them in the run (``settings.json``).
 """
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from typing import Any
 
 DEFAULT_MODEL = "default"
 """Sentinel for the embedded SmolLM2-135M-Instruct (see :mod:`helpers.model.loading`)."""
+
+
+MAX_SEED = 2**32 - 1
 
 
 class SettingsError(ValueError):
@@ -40,11 +44,16 @@ def _unit(x: float) -> bool:
     return 0 < x <= 1
 
 
+def _seed(x: int) -> bool:
+    return 0 <= x <= MAX_SEED
+
+
 _RULES: dict[str, tuple[typing.Callable[[Any], bool], str]] = {
     "positive": (_positive, "must be greater than 0"),
     "nonneg": (_nonneg, "must be 0 or more"),
     "fraction": (_fraction, "must be in [0, 1)"),
     "unit": (_unit, "must be in (0, 1]"),
+    "seed": (_seed, "must be from 0 to 2**32 - 1 (the seeds numpy and torch accept)"),
 }
 
 
@@ -77,7 +86,7 @@ class DataSettings:
     feedback_fraction: float = _f(0.1, "fraction", doc="share of ticket and routing groups held out for rating "
                                                       "and preference tuning (notebooks 04-05)")
     test_fraction: float = _f(0.1, "fraction", doc="share of ticket and routing groups held out for the final test")
-    seed: int = _f(13, "nonneg", doc="seed for generation of phrasings and for the splits")
+    seed: int = _f(13, "seed", doc="seed for generation of phrasings and for the splits")
     phrasings: dict = _f({"train": 2.5, "val": 0.2, "feedback": 0.3, "test": 0.4},
                          doc="questions per catalog fact and split, each in a phrasing of that split only "
                              "(a fraction: that share of the facts gets one)")
@@ -113,7 +122,7 @@ class TrainSettings:
     early_stopping: bool = _f(True, doc="stop when validation loss keeps rising while training loss falls")
     patience: int = _f(3, "positive", doc="evaluations of rising validation loss before stopping")
     gradient_checkpointing: bool = _f(False, doc="trade compute for memory; only when memory requires it")
-    seed: int = _f(42, "nonneg", doc="seed for adapter init and data order")
+    seed: int = _f(42, "seed", doc="seed for adapter init and data order")
 
 
 @dataclass
@@ -137,7 +146,7 @@ class RatingSettings:
     rater: str = _f("", doc="rater name; empty means the operating-system user")
     store_path: str = _f("", doc="SQLite file for ratings; empty means <run>/ratings/ratings.sqlite")
     simulated_raters: int = _f(2, "positive", doc="simulated raters used when running headless")
-    seed: int = _f(11, "nonneg", doc="seed for choosing the items, the A/B order and the simulated raters")
+    seed: int = _f(11, "seed", doc="seed for choosing the items, the A/B order and the simulated raters")
 
 
 @dataclass
@@ -153,7 +162,7 @@ class EvalSettings:
     interval_method: str = _f("wilson", choices=("wilson", "exact"),
                               doc="interval of a proportion (accuracy, hallucination): Wilson score or exact "
                                   "Clopper-Pearson")
-    seed: int = _f(7, "nonneg", doc="seed for bootstraps")
+    seed: int = _f(7, "seed", doc="seed for bootstraps")
 
 
 @dataclass
@@ -273,8 +282,11 @@ def default_profile() -> str:
 
 def _nest(overrides: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Turn {'train.lr': 1, 'eval': {...}} into {'train': {'lr': 1}, 'eval': {...}}."""
+    if not isinstance(overrides, dict):
+        raise SettingsError(f"overrides must be a dict such as {{'train': {{'learning_rate': 1e-4}}}} or "
+                            f"{{'train.learning_rate': 1e-4}}, got {type(overrides).__name__} {overrides!r}")
     nested: dict[str, dict[str, Any]] = {}
-    for key, value in (overrides or {}).items():
+    for key, value in overrides.items():
         if not isinstance(key, str):
             raise SettingsError(f"setting names must be strings, got {key!r}")
         if "." in key:
@@ -323,8 +335,21 @@ def _apply(group_obj: Any, group: str, values: dict[str, Any]) -> None:
         setattr(group_obj, name, value)
 
 
+def _apply_layer(settings: Settings, layer: dict[str, Any]) -> None:
+    """Validate and set every value of one layer of overrides."""
+    for group, values in _nest(layer).items():
+        if group not in _GROUPS:
+            raise SettingsError(f"unknown settings group '{group}'; groups: {', '.join(sorted(_GROUPS))}")
+        if not isinstance(values, dict):
+            raise SettingsError(f"settings group '{group}' must be a dict of fields")
+        _apply(getattr(settings, group), group, values)
+
+
 def _check_consistency(s: Settings) -> None:
     """Rules that involve several fields."""
+    if s.data.min_chars > s.data.max_chars:
+        raise SettingsError(f"data.min_chars ({s.data.min_chars}) must not exceed data.max_chars "
+                            f"({s.data.max_chars}): every text would be removed as too short or too long")
     if s.data.val_fraction + s.data.feedback_fraction + s.data.test_fraction >= 0.9:
         raise SettingsError("data.val_fraction + data.feedback_fraction + data.test_fraction must leave at least "
                             "10% for training")
@@ -345,15 +370,25 @@ def load_settings(profile: str | None = None, overrides: dict[str, Any] | None =
     if profile not in PROFILES:
         raise SettingsError(f"unknown profile '{profile}'; choose one of {', '.join(PROFILES)}")
     settings = Settings(profile=profile)
-    for layer in (PROFILES[profile], overrides or {}, kw_overrides):
-        for group, values in _nest(layer).items():
-            if group not in _GROUPS:
-                raise SettingsError(f"unknown settings group '{group}'; groups: {', '.join(sorted(_GROUPS))}")
-            if not isinstance(values, dict):
-                raise SettingsError(f"settings group '{group}' must be a dict of fields")
-            _apply(getattr(settings, group), group, values)
+    for layer in (PROFILES[profile], {} if overrides is None else overrides, kw_overrides):
+        _apply_layer(settings, layer)
     _check_consistency(settings)
     return settings
+
+
+def with_overrides(settings: Settings, overrides: dict[str, Any]) -> Settings:
+    """A copy of ``settings`` with ``overrides`` (nested or dotted, as for load_settings) applied and validated."""
+    out = copy.deepcopy(settings)
+    _apply_layer(out, overrides)
+    _check_consistency(out)
+    return out
+
+
+def changes(before: Settings, after: Settings) -> dict[str, tuple[Any, Any]]:
+    """Dotted fields whose value differs: {'train.learning_rate': (0.003, 0.0001)}."""
+    a, b = before.to_dict(), after.to_dict()
+    return {f"{group}.{name}": (a[group][name], b[group][name]) for group in _GROUPS
+            for name in a[group] if a[group][name] != b[group][name]}
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -373,5 +408,5 @@ def describe(settings: Settings, group: str) -> list[tuple[str, Any, str]]:
     return [(f.name, getattr(obj, f.name), f.metadata.get("doc", "")) for f in dataclasses.fields(obj)]
 
 
-__all__ = ["DEFAULT_MODEL", "PROFILES", "Settings", "SettingsError", "default_profile", "describe",
-           "load_settings"]
+__all__ = ["DEFAULT_MODEL", "PROFILES", "Settings", "SettingsError", "changes", "default_profile", "describe",
+           "load_settings", "with_overrides"]

@@ -3,7 +3,7 @@
 ```
 runs/<name>/
   data/  train/  ratings/  dpo/  eval/  plots/  executed/
-  metrics.json   the run's headline numbers (merged into by several notebooks)
+  metrics.json   the run's headline numbers (merged into by several notebooks through helpers.core.record)
 ```
 What one notebook leaves for another is named once, in :data:`ARTEFACTS` (its path in the run and the
 notebook that makes it); readers ask for it by name with :meth:`RunDir.need`, which says which notebook
@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .names import check_run_name
 
 SUBDIRS = ("data", "train", "ratings", "dpo", "eval", "plots", "executed")
 SPLITS = ("train", "val", "feedback", "test")
@@ -39,7 +40,6 @@ ARTEFACTS: dict[str, tuple[str, str]] = {
     "eval_breakdown": ("eval/breakdown.json", "06_evaluation"),
 }
 """Every file or folder one notebook leaves for another."""
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 class MissingInputError(FileNotFoundError):
@@ -126,12 +126,6 @@ class RunDir:
             return {}
         return json.loads(self.metrics_path.read_text())
 
-    def update_metrics(self, patch: dict[str, Any]) -> dict[str, Any]:
-        """Deep-merge ``patch`` into metrics.json (atomically) and return the result."""
-        merged = deep_merge(self.read_metrics(), patch)
-        write_json(self.metrics_path, merged)
-        return merged
-
 
 def file_hash(path: Path) -> str:
     """The first 16 hex digits of a file's sha256."""
@@ -178,11 +172,8 @@ def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
 
 
 def open_run(name: str, runs_dir: str | os.PathLike = "../runs") -> RunDir:
-    """The run directory ``runs_dir/name``, created with its sub-folders if needed."""
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError(f"run_name {name!r} must be 1-64 letters, digits, '.', '_' or '-', "
-                         "starting with a letter or digit")
-    root = Path(runs_dir).expanduser().resolve() / name
+    """The run directory ``runs_dir/name``, created with its sub-folders if needed (SettingsError for a bad name)."""
+    root = Path(runs_dir).expanduser().resolve() / check_run_name(name)
     for sub in SUBDIRS:
         (root / sub).mkdir(parents=True, exist_ok=True)
     return RunDir(root)

@@ -29,11 +29,13 @@ from typing import Any
 
 import torch
 
+from ..core import record
 from ..core.config import Settings
 from ..core.environment import library_versions, peak_memory_mb
 from ..core.live_plot import LivePlot
 from ..core.runs import RunDir, file_hash, read_jsonl, write_json
-from ..model.loading import compute_dtype, load_adapter, load_model, load_tokenizer
+from ..model.loading import compute_dtype, load_adapter, load_model, load_tokenizer, trained_adapter
+from ..model.turns import gpu_turn
 from ..sft.trainer import write_log_csv
 
 PLOT_PANELS = ("loss", "reward margin", "preference accuracy")
@@ -187,17 +189,51 @@ def evaluation_at_end(trainer: Any) -> dict[str, float]:
 
 def train_dpo(run: RunDir, settings: Settings, show_plot: bool = True) -> DPOResult:
     """DPO on ratings/preferences.jsonl starting from the SFT adapter; skips cleanly when the pairs cannot work."""
-    from datasets import Dataset
-    from trl import DPOTrainer
-
     pairs_path = run.need("preferences")
-    adapter_in = run.need("train_adapter")
+    adapter_in = trained_adapter(run, "train_adapter", settings.model.base_model)
     try:
         pairs = usable_pairs(load_pairs(pairs_path), settings.dpo.min_pairs)
     except PreferenceDataError as exc:
         write_json(run.dpo / "summary.json", {"skipped": True, "reason": str(exc)})
         return DPOResult(skipped=True, reason=str(exc))
     train_pairs, eval_pairs = split_pairs(pairs, settings.dpo.eval_fraction, settings.train.seed)
+
+    adapter_out = run.path("dpo_adapter")
+    with gpu_turn(settings):  # a workshop: the fit check, then a GPU slot before any model loads
+        before, after, wall, steps, history = _tune(run, settings, train_pairs, eval_pairs, adapter_in, adapter_out,
+                                                    show_plot)
+    summary = {
+        "skipped": False, "pairs_total": len(pairs), "pairs_train": len(train_pairs), "pairs_held_out": len(eval_pairs),
+        "prompts_held_out": len({prompt_key(p) for p in eval_pairs}),
+        "held_out_prompts_in_training": len({prompt_key(p) for p in eval_pairs} & {prompt_key(p) for p in train_pairs}),
+        "steps": steps, "wall_seconds": round(wall, 1), "peak_memory_mb": round(peak_memory_mb(), 1),
+        "held_out_accuracy_before": round(before.get("eval_rewards/accuracies", 0.0), 4),
+        "held_out_accuracy_after": round(after.get("eval_rewards/accuracies", 0.0), 4),
+        "held_out_margin_before": round(before.get("eval_rewards/margins", 0.0), 4),
+        "held_out_margin_after": round(after.get("eval_rewards/margins", 0.0), 4),
+        "held_out_loss_before": round(before["eval_loss"], 4), "held_out_loss_after": round(after["eval_loss"], 4),
+    }
+    write_json(adapter_out / "metadata.json", {
+        "base_model": settings.model.base_model, "starts_from": str(adapter_in), "pairs_hash": file_hash(pairs_path),
+        "settings": settings.to_dict(), "libraries": library_versions(), "final_metrics": summary})
+    write_json(run.dpo / "summary.json", summary)
+    write_log_csv(history, run.dpo / "log.csv")
+    record.update(run, {"training": {"dpo": {
+        **{k: summary[k] for k in ("wall_seconds", "peak_memory_mb", "held_out_accuracy_before", "pairs_total")},
+        "heldout_accuracy": summary["held_out_accuracy_after"], "heldout_pairs": summary["pairs_held_out"],
+        "heldout_prompts_in_training": summary["held_out_prompts_in_training"]}}})
+    shutil.rmtree(run.dpo / "work", ignore_errors=True)
+    return DPOResult(skipped=False, adapter_dir=adapter_out, summary=summary)
+
+
+def _tune(run: RunDir, settings: Settings, train_pairs: list[dict[str, Any]], eval_pairs: list[dict[str, Any]],
+          adapter_in: Path, adapter_out: Path, show_plot: bool) -> tuple[dict, dict, float, int, list[dict]]:
+    """The DPO training itself (models live only in this call); saves the adapter and the plot.
+
+    Returns the held-out metrics before and after, the training's wall seconds, its steps and its log.
+    """
+    from datasets import Dataset
+    from trl import DPOTrainer
 
     m = settings.model
     tokenizer = load_tokenizer(m.base_model, m.trust_remote_code)
@@ -214,34 +250,11 @@ def train_dpo(run: RunDir, settings: Settings, show_plot: bool = True) -> DPORes
     trainer.train()
     wall = time.perf_counter() - start
     after = evaluation_at_end(trainer)
-
-    adapter_out = run.path("dpo_adapter")
     if adapter_out.exists():
         shutil.rmtree(adapter_out)
     trainer.model.save_pretrained(adapter_out, selected_adapters=["default"])
-    summary = {
-        "skipped": False, "pairs_total": len(pairs), "pairs_train": len(train_pairs), "pairs_held_out": len(eval_pairs),
-        "prompts_held_out": len({prompt_key(p) for p in eval_pairs}),
-        "held_out_prompts_in_training": len({prompt_key(p) for p in eval_pairs} & {prompt_key(p) for p in train_pairs}),
-        "steps": trainer.state.global_step, "wall_seconds": round(wall, 1), "peak_memory_mb": round(peak_memory_mb(), 1),
-        "held_out_accuracy_before": round(before.get("eval_rewards/accuracies", 0.0), 4),
-        "held_out_accuracy_after": round(after.get("eval_rewards/accuracies", 0.0), 4),
-        "held_out_margin_before": round(before.get("eval_rewards/margins", 0.0), 4),
-        "held_out_margin_after": round(after.get("eval_rewards/margins", 0.0), 4),
-        "held_out_loss_before": round(before["eval_loss"], 4), "held_out_loss_after": round(after["eval_loss"], 4),
-    }
-    write_json(adapter_out / "metadata.json", {
-        "base_model": m.base_model, "starts_from": str(adapter_in), "pairs_hash": file_hash(pairs_path),
-        "settings": settings.to_dict(), "libraries": library_versions(), "final_metrics": summary})
-    write_json(run.dpo / "summary.json", summary)
-    write_log_csv(trainer.state.log_history, run.dpo / "log.csv")
     plot.save(run.plots / "dpo.png")
-    run.update_metrics({"training": {"dpo": {
-        **{k: summary[k] for k in ("wall_seconds", "peak_memory_mb", "held_out_accuracy_before", "pairs_total")},
-        "heldout_accuracy": summary["held_out_accuracy_after"], "heldout_pairs": summary["pairs_held_out"],
-        "heldout_prompts_in_training": summary["held_out_prompts_in_training"]}}})
-    shutil.rmtree(run.dpo / "work", ignore_errors=True)
-    return DPOResult(skipped=False, adapter_dir=adapter_out, summary=summary)
+    return before, after, wall, trainer.state.global_step, trainer.state.log_history
 
 
 def pairs_table(pairs: list[dict[str, Any]], n: int = 5) -> list[dict[str, str]]:

@@ -29,15 +29,16 @@ from typing import Any, Callable, Sequence
 
 import pandas as pd
 
+from ..core import record
 from ..core.config import Settings
 from ..core.examples import prompt_messages, question, reference_answer
 from ..core.runs import RunDir, read_jsonl, write_json, write_jsonl
 from ..data.catalog import Catalog
 from ..data.fact_check import FactChecker
+from ..model.turns import gpu_turn
 from .metrics import routing_scores
 from .prompting import few_shot, intent_labels, prompted_system
-from .scoring import (HEADLINE, breakdown, comparison_pairs, headline, main_model, paired_comparisons, routing_rows,
-                      score_records)
+from .scoring import breakdown, comparison_pairs, headline, main_model, paired_comparisons, routing_rows, score_records
 
 MODELS = ("base", "prompted", "sft", "dpo")
 ADAPTERS = {"sft": "train_adapter", "dpo": "dpo_adapter"}
@@ -80,7 +81,7 @@ def model_generator(run: RunDir, settings: Settings, prompted: tuple[str, Sequen
     ``prompted`` is the prompted baseline's (system message, few-shot pairs).
     """
     from ..model.generation import generate_answers, settings_kwargs
-    from ..model.loading import load_adapter, load_from_settings
+    from ..model.loading import load_adapter, load_from_settings, trained_adapter
 
     model, tokenizer = load_from_settings(settings.model)
     state = {"model": model, "loaded": set()}
@@ -95,7 +96,7 @@ def model_generator(run: RunDir, settings: Settings, prompted: tuple[str, Sequen
                 with state["model"].disable_adapter():
                     return generate_answers(state["model"], tokenizer, examples, **kw)
             return generate_answers(state["model"], tokenizer, examples, **kw)
-        adapter = run.need(ADAPTERS[name])
+        adapter = trained_adapter(run, ADAPTERS[name], settings.model.base_model)
         if not state["loaded"]:
             state["model"] = load_adapter(state["model"], adapter, adapter_name=name)
         elif name not in state["loaded"]:
@@ -187,7 +188,7 @@ class Evaluation:
         rows = []
         for model, block in self.models.items():
             row: dict[str, Any] = {"model": model, "n": block["n"]}
-            for metric in HEADLINE:
+            for metric in record.HEADLINE:
                 if metric in block:
                     low, high = block[f"{metric}_ci"]
                     row[metric] = f"{block[metric]:.3f} [{low:.3f}, {high:.3f}]"
@@ -248,7 +249,7 @@ def write_evaluation(run: RunDir, evaluation: Evaluation, records: Sequence[dict
     for name, fig in figures.items():
         paths[name] = run.plots / f"{name}.png"
         fig.savefig(paths[name], dpi=110)
-    run.update_metrics({"models": evaluation.models})
+    record.update(run, {"models": evaluation.models})
     return paths
 
 
@@ -282,9 +283,12 @@ def evaluate_run(run: RunDir, settings: Settings, models: Sequence[str] | None =
     examples, train, catalog, labels, prompted = _prepare(run, settings)
     models = list(models or available_models(run))
     if generate is None:
+        from ..model.loading import trained_adapter
+
         for name in set(models) & set(ADAPTERS):  # fail before any generation, not after the base model's
-            run.need(ADAPTERS[name])
-    records = generate_records(examples, models, _generator(run, settings, models, prompted, progress, generate))
+            trained_adapter(run, ADAPTERS[name], settings.model.base_model)
+    with gpu_turn(settings):  # a workshop: the fit check, then a GPU slot; the models go when the turn ends
+        records = generate_records(examples, models, _generator(run, settings, models, prompted, progress, generate))
     evaluation = summarise(records, FactChecker(catalog), labels, settings, train_counts(train),
                            ratings_summary(run, settings))
     write_evaluation(run, evaluation, records)
@@ -300,7 +304,8 @@ def baseline_report(run: RunDir, settings: Settings, progress: bool = True,
     """
     examples, train, catalog, labels, prompted = _prepare(run, settings)
     models = ["base", "prompted"]
-    records = generate_records(examples, models, _generator(run, settings, models, prompted, progress, generate))
+    with gpu_turn(settings):  # a workshop: the fit check, then a GPU slot; the model goes when the turn ends
+        records = generate_records(examples, models, _generator(run, settings, models, prompted, progress, generate))
     evaluation = summarise(records, FactChecker(catalog), labels, settings, train_counts(train))
     write_json(run.eval / "baseline.json", {"split": "test", "models": evaluation.models,
                                             "comparisons": evaluation.comparisons.to_dict("records")})

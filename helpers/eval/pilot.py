@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.record import METRICS
 from .intervals import bootstrap_ci, bootstrap_difference
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,7 +27,6 @@ ARMS = ("control", "pilot")
 COLUMNS = ("conversation_id", "arm", "week", "csat", "escalated")
 SYNTHETIC_HEADER = ("# SYNTHETIC DATA for teaching: made by helpers.eval.pilot.synthetic_pilot_log(seed={seed}); "
                     "no real customer or pilot is described here.")
-LOWER_IS_BETTER = {"escalated"}
 
 
 class PilotLogError(ValueError):
@@ -138,7 +138,7 @@ def uplift(log: pd.DataFrame, metric: str, samples: int = 1000, seed: int = 0) -
         return f"{x:+.2f}" if metric == "csat" else f"{100 * x:+.1f} points"
 
     name = "Mean CSAT" if metric == "csat" else "The escalation rate"
-    good = (result.difference < 0) if metric in LOWER_IS_BETTER else (result.difference > 0)
+    good = (result.difference > 0) == METRICS[metric].higher_is_better
     head = (f"{name} went from {fmt(control.mean())} (control) to {fmt(pilot.mean())} (pilot): "
             f"{sign(result.difference)}, 95% CI {sign(result.low)} to {sign(result.high)}.")
     if result.low > 0 or result.high < 0:

@@ -1,7 +1,7 @@
 """Regression check: does a run's metrics.json fall behind a committed baseline by more than a tolerance?
 
 ```
-python -m helpers.eval.regression check runs/smoke                 # against tests/baselines/<profile>.json
+python -m helpers.eval.regression check runs/smoke                 # against baselines/<profile>.json
 python -m helpers.eval.regression check runs/smoke --baseline F    # against another baseline file
 python -m helpers.eval.regression promote runs/smoke               # make this run the baseline (make baseline RUN=smoke)
 ```
@@ -11,8 +11,10 @@ A baseline file holds the headline metrics of each model and the absolute tolera
  "tolerances": {"factual_accuracy": 0.1, "hallucination_rate": 0.1, "rouge_l": 0.05, "intent_macro_f1": 0.1},
  "models": {"sft": {"factual_accuracy": 0.8, "hallucination_rate": 0.05, "rouge_l": 0.7, "intent_macro_f1": 0.9}}}
 ```
-Higher is better for every metric except ``hallucination_rate``. A metric only fails when it is
-worse than the baseline by more than its tolerance; getting better never fails.
+The metrics compared, their direction and default tolerances come from the table of metrics in
+:mod:`helpers.core.record`. A metric only fails when it is worse than the baseline by more than its
+tolerance; getting better never fails. Baselines live in ``baselines/`` at the repository root and are
+promoted on purpose (``make baseline RUN=name``).
 """
 from __future__ import annotations
 
@@ -23,18 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..core.record import METRICS, TOLERANCES
 from ..core.runs import write_json
 
 REPO = Path(__file__).resolve().parents[2]
-BASELINES = REPO / "tests" / "baselines"
-METRICS = ("factual_accuracy", "hallucination_rate", "rouge_l", "intent_macro_f1")
-LOWER_IS_BETTER = frozenset({"hallucination_rate"})
-DEFAULT_TOLERANCES = {"factual_accuracy": 0.10, "hallucination_rate": 0.15, "rouge_l": 0.05,
-                      "intent_macro_f1": 0.15}
-"""Absolute tolerances for the ci profile's small test sample (28 product questions, 48 routing utterances).
-Training on a CPU is not repeatable bit for bit, and greedy decoding then flips a few answers: in five runs of the
-same code on one machine a model fell behind the baseline run by up to 3 of the 28 answers in hallucination rate
-(0.107), 0.08 in routing macro F1 and 0.04 in factual accuracy and ROUGE-L (measured)."""
+BASELINES = REPO / "baselines"
 
 
 class BaselineError(ValueError):
@@ -61,7 +56,7 @@ class Row:
         """How much worse than the baseline (negative when better; None when missing)."""
         if self.change is None:
             return None
-        return self.change if self.metric in LOWER_IS_BETTER else -self.change
+        return -self.change if METRICS[self.metric].higher_is_better else self.change
 
     @property
     def status(self) -> str:
@@ -92,7 +87,7 @@ class RegressionReport:
         """A fixed-width table of the comparison, readable in a terminal or a test log."""
         rows = self.failures if only_failures else self.rows
         head = ("model", "metric", "baseline", "current", "change", "tolerance", "status")
-        body = [(r.model, r.metric + (" (lower is better)" if r.metric in LOWER_IS_BETTER else ""),
+        body = [(r.model, r.metric + ("" if METRICS[r.metric].higher_is_better else " (lower is better)"),
                  f"{r.baseline:.3f}", "-" if r.current is None else f"{r.current:.3f}",
                  "-" if r.change is None else f"{r.change:+.3f}", f"{r.tolerance:.3f}", r.status) for r in rows]
         widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
@@ -124,12 +119,12 @@ def compare_metrics(metrics: dict[str, Any], baseline: dict[str, Any],
     """Compare a run's metrics.json dict with a baseline dict (see the module docstring)."""
     if not isinstance(baseline.get("models"), dict) or not baseline["models"]:
         raise BaselineError("baseline has no 'models' block to compare against")
-    tol = {**DEFAULT_TOLERANCES, **baseline.get("tolerances", {}), **(tolerances or {})}
+    tol = {**TOLERANCES, **baseline.get("tolerances", {}), **(tolerances or {})}
     current_models = metrics.get("models") or {}
     rows = []
     for model, expected in baseline["models"].items():
         current = current_models.get(model) or {}
-        for metric in METRICS:
+        for metric in TOLERANCES:
             if metric not in expected or expected[metric] is None:
                 continue
             value = current.get(metric)
@@ -150,7 +145,7 @@ def _read(path: Path, what: str) -> dict[str, Any]:
 
 
 def baseline_path_for(metrics: dict[str, Any], run_dir: Path) -> Path:
-    """tests/baselines/<profile>.json for the profile recorded in the run's metrics."""
+    """baselines/<profile>.json for the profile recorded in the run's metrics."""
     profile = metrics.get("profile")
     if not profile:
         raise BaselineError(f"{run_dir / 'metrics.json'} records no 'profile'; pass --baseline FILE")
@@ -180,7 +175,7 @@ def promote(run_dir: str | Path, baseline: str | Path | None = None) -> Path:
     """Write the run's headline metrics as the baseline of its profile, keeping existing tolerances."""
     run_dir = Path(run_dir)
     metrics = _read(run_dir / "metrics.json", "run metrics")
-    models = {name: {m: values[m] for m in METRICS if values.get(m) is not None}
+    models = {name: {m: values[m] for m in TOLERANCES if values.get(m) is not None}
               for name, values in (metrics.get("models") or {}).items() if isinstance(values, dict)}
     models = {name: values for name, values in models.items() if values}
     if not models:
@@ -188,7 +183,7 @@ def promote(run_dir: str | Path, baseline: str | Path | None = None) -> Path:
     path = Path(baseline) if baseline else baseline_path_for(metrics, run_dir)
     previous = _read(path, "baseline") if path.exists() else {}
     return write_json(path, {"profile": metrics.get("profile"), "source_run": run_dir.resolve().name,
-                             "tolerances": {**DEFAULT_TOLERANCES, **previous.get("tolerances", {})},
+                             "tolerances": {**TOLERANCES, **previous.get("tolerances", {})},
                              "models": models})
 
 
@@ -200,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        ("promote", "make the run's metrics the baseline of its profile")):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("run_dir", type=Path)
-        cmd.add_argument("--baseline", type=Path, default=None, help="baseline JSON (default tests/baselines/<profile>.json)")
+        cmd.add_argument("--baseline", type=Path, default=None, help="baseline JSON (default baselines/<profile>.json)")
     args = parser.parse_args(argv)
     try:
         if args.command == "promote":

@@ -18,14 +18,13 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from ..core import record
 from ..data.fact_check import FactChecker
 from .intervals import (Interval, bootstrap_ci, bootstrap_statistic, mcnemar_exact, paired_bootstrap,
                         permutation_p_value, proportion_ci, verdict)
 from .metrics import UNPARSED, macro_f1, predicted_intents, rouge_l, routing_scores
 from ..data.outcomes import OUTCOMES, classify, outcome_shares
 
-HEADLINE = ("factual_accuracy", "hallucination_rate", "rouge_l", "intent_macro_f1")
-HIGHER_IS_BETTER = {"factual_accuracy": True, "hallucination_rate": False, "rouge_l": True, "intent_macro_f1": True}
 COMPARISONS = (("base", "prompted"), ("base", "sft"), ("prompted", "sft"), ("sft", "dpo"), ("prompted", "dpo"))
 """The comparisons worth reading: prompting and fine-tuning against the base, and each step after."""
 
@@ -134,7 +133,8 @@ def _comparison(metric: str, a: str, b: str, result: Any, p: float, test: str, n
     """One row of the comparison table."""
     return {"metric": metric, "a": a, "b": b, "n": n, "difference": round(result.difference, 4),
             "ci": [round(result.low, 4), round(result.high, 4)], "p_value": round(p, 6), "test": test,
-            "verdict": verdict(metric.replace("_", " "), a, b, result, HIGHER_IS_BETTER[metric], p_value=p)}
+            "verdict": verdict(metric.replace("_", " "), a, b, result, record.METRICS[metric].higher_is_better,
+                               p_value=p)}
 
 
 def comparison_pairs(models: Sequence[str]) -> list[tuple[str, str]]:
@@ -222,6 +222,6 @@ def goals(models: dict[str, dict[str, Any]], min_accuracy: float = 0.80, min_f1:
     return pd.DataFrame(rows, columns=["goal", "value", "met"]).set_index("goal")
 
 
-__all__ = ["COMPARISONS", "HEADLINE", "HIGHER_IS_BETTER", "breakdown", "comparison_pairs", "goals", "headline",
+__all__ = ["COMPARISONS", "breakdown", "comparison_pairs", "goals", "headline",
            "main_model", "metric_intervals", "paired_comparisons", "qa_rows", "routing_rows", "score_records",
            "worst_answers"]

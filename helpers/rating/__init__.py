@@ -14,7 +14,7 @@ from pathlib import Path
 from ..core.config import Settings
 from ..core.runs import RunDir
 from .items import RatingItem, load_items, shown_order
-from .store import JOURNAL_MODE, Rating, RatingStore
+from .store import JOURNAL_MODE, Rating, RatingStore, read_store
 
 
 def store_path(run: RunDir, settings: Settings) -> Path:
@@ -33,21 +33,13 @@ def items_to_rate(path: str | Path, candidates: str | Path, pair: tuple[str, str
     In a shared store everyone rates the same answers, so agreement compares like with like.
     """
     path = Path(path)
-    if path.exists():
-        with RatingStore(path, "reader") as store:
-            stored = store.items()
-        if stored:
-            return stored
-    return load_items(candidates, pair)
+    stored = read_store(path)[0] if path.exists() else []
+    return stored or load_items(candidates, pair)
 
 
 def read_ratings(path: str | Path) -> tuple[list[RatingItem], list[Rating]]:
-    """(items, every rater's ratings) of a ratings database, read-only use (for notebooks 05 and 06)."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run notebook 04_human_rating first")
-    with RatingStore(path, "reader") as store:
-        return store.items(), store.ratings()
+    """(items, every rater's ratings) of a ratings database, opened read-only (notebooks 04-06, the room)."""
+    return read_store(path)
 
 
 __all__ = ["JOURNAL_MODE", "Rating", "RatingItem", "RatingStore", "items_to_rate", "load_items", "rater_name",

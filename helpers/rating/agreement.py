@@ -28,7 +28,7 @@ SCALES = ("helpfulness", "accuracy")
 
 def finished(ratings: Sequence[Rating]) -> list[Rating]:
     """Ratings with a preference picked (skipped and half-done ones left out)."""
-    return [r for r in ratings if r.choice is not None]
+    return [r for r in ratings if r.vote is not None]
 
 
 def scores_frame(ratings: Sequence[Rating]) -> pd.DataFrame:
@@ -150,7 +150,7 @@ def rater_stats(ratings: Sequence[Rating]) -> pd.DataFrame:
         frame = scores_frame(done)
         choices = Counter(r.choice for r in done)
         rows.append({"rater": rater, "simulated": any(r.simulated for r in mine), "rated": len(done),
-                     "skipped": sum(r.skipped and r.choice is None for r in mine),
+                     "skipped": sum(r.skipped for r in mine),
                      "mean_helpfulness": frame.helpfulness.mean(), "mean_accuracy": frame.accuracy.mean(),
                      **{f"share_{c}": choices[c] / len(done) if done else float("nan")
                         for c in ("A", "B", "tie", "both_bad")},

@@ -65,15 +65,30 @@ def ensure_candidates(run: RunDir, settings: Settings, rebuild: bool = False) ->
     path = run.path("candidates")
     if path.exists() and not rebuild:
         return path
+    from ..data.catalog import Catalog
+    from ..data.fact_check import FactChecker
+    from ..data.outcomes import classify
+    from ..model.loading import trained_adapter
+    from ..model.turns import gpu_turn
+
     feedback = run.need("feedback_split")
-    adapter = run.need("train_adapter")
+    adapter = trained_adapter(run, "train_adapter", settings.model.base_model)
     examples = usable_questions(read_jsonl(feedback))
     if not examples:
         raise ValueError(f"{feedback} has no product_qa examples with meta.product and meta.fields to rate: "
                          "raise data.phrasings['feedback'] or data.feedback_fraction and run notebook 01 again")
-    from ..data.catalog import Catalog
-    from ..data.fact_check import FactChecker
-    from ..data.outcomes import classify
+    with gpu_turn(settings):  # a workshop: the fit check, then a GPU slot before the model loads
+        answers = generate_candidates(settings, examples, adapter)
+    checker = FactChecker(Catalog.load(run.need("catalog")))
+    outcomes = [[classify(answers[s][i], ex["meta"]["product"], list(ex["meta"]["fields"]), checker).outcome
+                 for s in SOURCES] for i, ex in enumerate(examples)]
+    chosen = choose_items(examples, outcomes, settings.rating.n_items, settings.rating.seed)
+    return write_jsonl(path, build_candidates([examples[i] for i in chosen],
+                                              {s: [answers[s][i] for i in chosen] for s in SOURCES}))
+
+
+def generate_candidates(settings: Settings, examples: Sequence[dict[str, Any]], adapter: Path) -> dict[str, list[str]]:
+    """Every source's answers to ``examples``: the base model, then the base with the SFT adapter."""
     from ..model.generation import generate_answers, settings_kwargs
     from ..model.loading import load_adapter, load_from_settings
 
@@ -82,9 +97,4 @@ def ensure_candidates(run: RunDir, settings: Settings, rebuild: bool = False) ->
     answers = {"base": [r.answer for r in generate_answers(model, tokenizer, examples, desc="base", **kw)]}
     model = load_adapter(model, adapter)
     answers["sft"] = [r.answer for r in generate_answers(model, tokenizer, examples, desc="sft", **kw)]
-    checker = FactChecker(Catalog.load(run.need("catalog")))
-    outcomes = [[classify(answers[s][i], ex["meta"]["product"], list(ex["meta"]["fields"]), checker).outcome
-                 for s in SOURCES] for i, ex in enumerate(examples)]
-    chosen = choose_items(examples, outcomes, settings.rating.n_items, settings.rating.seed)
-    return write_jsonl(path, build_candidates([examples[i] for i in chosen],
-                                              {s: [answers[s][i] for i in chosen] for s in SOURCES}))
+    return answers

@@ -4,7 +4,9 @@ Each line is ``{"prompt": [system and user messages], "chosen": [{"role": "assis
 "rejected": [{"role": "assistant", ...}]}``, the columns TRL's DPOTrainer reads.
 
 The rule, item by item:
-1. Only finished ratings count (a preference picked); skipped items are ignored.
+1. Only finished ratings count (a preference picked); skipped items are ignored, also when a choice was
+   made before skipping. A rating showing other models than the item compares (a store mixing two
+   candidate sets) leaves the item out as ``mismatched``, reported in ``problems``; the rest is exported.
 2. Every rater has one vote: the preferred model, ``tie`` or ``both_bad``. The vote with strictly more
    votes than any other wins; when two votes share the top count the raters **disagree** and the item
    gives no pair.
@@ -35,18 +37,20 @@ class ExportReport:
     """What the export did, item by item."""
 
     pairs: list[dict[str, Any]] = field(default_factory=list)
-    outcome: dict[str, str] = field(default_factory=dict)  # item_id -> winner | tie | both_bad | disagreement | unrated
+    outcome: dict[str, str] = field(default_factory=dict)  # item_id -> winner | tie | both_bad | disagreement |
+    #                                                        unrated | mismatched
+    problems: dict[str, str] = field(default_factory=dict)  # item_id -> why it was left out
 
     @property
     def counts(self) -> dict[str, int]:
         """How many items ended in each outcome (models' names count as 'decisive')."""
-        special = {"tie", "both_bad", "disagreement", "unrated"}
+        special = {"tie", "both_bad", "disagreement", "unrated", "mismatched"}
         return dict(Counter(o if o in special else "decisive" for o in self.outcome.values()))
 
     def to_dict(self) -> dict[str, Any]:
         """Summary for ``ratings/export_summary.json``."""
         return {"pairs": len(self.pairs), "items": len(self.outcome), "outcomes": self.counts,
-                "by_item": self.outcome}
+                "by_item": self.outcome, "problems": self.problems}
 
 
 def _turn(text: str) -> list[dict[str, str]]:
@@ -71,13 +75,19 @@ def preference_pairs(items: Sequence[RatingItem], ratings: Sequence[Rating]) -> 
     """Apply the module's rule to every item; pure (no files)."""
     report = ExportReport()
     for item in items:
-        rows = [r for r in ratings if r.item_id == item.item_id and r.choice is not None]
+        sources = (item.answer_a_source, item.answer_b_source)
+        rows = [r for r in ratings if r.item_id == item.item_id and r.vote is not None]
+        strays = [r for r in rows if {r.shown_a, r.shown_b} != set(sources)]
+        if strays:
+            report.outcome[item.item_id] = "mismatched"
+            report.problems[item.item_id] = "; ".join(
+                f"rater {r.rater!r} rated {(r.shown_a, r.shown_b)!r} but the item compares {sources!r}" for r in strays)
+            continue
         if not rows:
             report.outcome[item.item_id] = "unrated"
             continue
         verdict = _verdict([r.preferred for r in rows])
         report.outcome[item.item_id] = verdict
-        sources = (item.answer_a_source, item.answer_b_source)
         candidates: list[tuple[str, str]] = []
         if verdict in sources:
             loser = sources[1] if verdict == sources[0] else sources[0]

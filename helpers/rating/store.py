@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from ..core.names import check_rater
 from .items import RatingItem
 
 JOURNAL_MODE = "DELETE"
@@ -83,9 +84,15 @@ class Rating:
         return self.choice is not None or self.skipped
 
     @property
+    def vote(self) -> str | None:
+        """The choice as a judgement: None when none was made or the item was skipped after all (a choice made
+        before skipping stays stored, but the rater withdrew it)."""
+        return None if self.skipped else self.choice
+
+    @property
     def preferred(self) -> str | None:
-        """The preferred model (source) name, 'tie', 'both_bad', or None when not chosen yet."""
-        return {"A": self.shown_a, "B": self.shown_b}.get(self.choice, self.choice)
+        """The preferred model (source) name, 'tie', 'both_bad', or None without a vote."""
+        return {"A": self.shown_a, "B": self.shown_b}.get(self.vote, self.vote)
 
     def scores(self, source: str) -> tuple[int | None, int | None]:
         """(helpfulness, accuracy) given to the answer of ``source``."""
@@ -98,14 +105,6 @@ class Rating:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-def check_rater(name: str) -> str:
-    """The rater name, stripped; ValueError if empty or unreasonable."""
-    name = (name or "").strip()
-    if not name or len(name) > 64 or any(ord(c) < 32 for c in name):
-        raise ValueError(f"rater name {name!r} must be 1-64 printable characters, e.g. your first name")
-    return name
 
 
 class RatingStore:
@@ -185,8 +184,7 @@ class RatingStore:
 
     def items(self) -> list[RatingItem]:
         """All stored items, in the order they were added."""
-        rows = self._conn.execute("SELECT item_json FROM items ORDER BY position").fetchall()
-        return [RatingItem.from_json(r["item_json"]) for r in rows]
+        return _items(self._conn)
 
     # ratings -----------------------------------------------------------------------------------
     def get(self, item_id: str) -> Rating | None:
@@ -216,14 +214,44 @@ class RatingStore:
 
     def ratings(self, all_raters: bool = True) -> list[Rating]:
         """Stored ratings of every rater (or only this one), ordered by rater and item position."""
-        sql = ("SELECT r.* FROM ratings r JOIN items i USING (item_id) "
-               + ("" if all_raters else "WHERE r.rater = ? ") + "ORDER BY r.rater, i.position")
-        rows = self._conn.execute(sql, () if all_raters else (self.rater,)).fetchall()
-        return [_rating(r) for r in rows]
+        return _ratings(self._conn, None if all_raters else self.rater)
 
     def raters(self) -> list[str]:
         """Names of everyone who has rated in this store."""
         return [r[0] for r in self._conn.execute("SELECT DISTINCT rater FROM ratings ORDER BY rater")]
+
+
+def read_store(path: str | Path, timeout: float = 60.0) -> tuple[list[RatingItem], list[Rating]]:
+    """(items, every rater's ratings) of a ratings database, opened read-only: a reader needs no write access,
+    and a file that is empty or not a ratings database is named, never turned into one."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run notebook 04_human_rating first")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty (0 bytes), not a ratings database: run notebook 04_human_rating, or set "
+                         "rating.store_path to the room's ratings file")
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
+    try:
+        conn.row_factory = sqlite3.Row
+        return _items(conn), _ratings(conn)
+    except sqlite3.DatabaseError as exc:
+        raise ValueError(f"{path} is not a ratings database ({exc}): point rating.store_path at the file notebook "
+                         "04 writes") from exc
+    finally:
+        conn.close()
+
+
+def _items(conn: sqlite3.Connection) -> list[RatingItem]:
+    """All stored items, in the order they were added."""
+    rows = conn.execute("SELECT item_json FROM items ORDER BY position").fetchall()
+    return [RatingItem.from_json(r["item_json"]) for r in rows]
+
+
+def _ratings(conn: sqlite3.Connection, rater: str | None = None) -> list[Rating]:
+    """Stored ratings of every rater (or of ``rater``), ordered by rater and item position."""
+    sql = ("SELECT r.* FROM ratings r JOIN items i USING (item_id) "
+           + ("" if rater is None else "WHERE r.rater = ? ") + "ORDER BY r.rater, i.position")
+    return [_rating(r) for r in conn.execute(sql, () if rater is None else (rater,)).fetchall()]
 
 
 def _checked(field: str, value: Any) -> Any:

@@ -256,8 +256,8 @@ class RatingApp:
     def show_summary(self) -> None:
         """The end view: what this rater has done (the models behind A and B stay hidden)."""
         rows = self.store.ratings(all_raters=False)
-        choices = {c: sum(r.choice == c for r in rows) for c in CHOICE_LABELS}
-        skipped = sum(r.skipped and r.choice is None for r in rows)
+        choices = {c: sum(r.vote == c for r in rows) for c in CHOICE_LABELS}
+        skipped = sum(r.skipped for r in rows)
         open_items = len(self.items) - sum(r.done for r in rows)
         lines = "".join(f"<li>{CHOICE_LABELS[c]}: {n}</li>" for c, n in choices.items())
         self.summary.value = (

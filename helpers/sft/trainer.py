@@ -28,13 +28,15 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from ..core import record
 from ..core.config import Settings, SettingsError
 from ..core.environment import library_versions, peak_memory_mb
 from ..core.live_plot import LivePlot
 from ..core.runs import RunDir, read_jsonl, write_json
 from ..model.chat_format import IGNORE, check_encoded, encode_example
-from ..model.loading import compute_dtype, device, load_adapter, load_model, load_tokenizer, resolve_model
-from ..model.turns import gpu_slot, require_fit
+from ..model.loading import (check_adapter_base, compute_dtype, device, load_adapter, load_model, load_tokenizer,
+                             resolve_model)
+from ..model.turns import gpu_turn
 from .overfit import OverfitDetector
 
 CHECKPOINTS = "checkpoints"
@@ -306,8 +308,7 @@ def train_sft(run: RunDir, settings: Settings, show_plot: bool = True, resume: b
     val_examples = load_split(run, "val", t.max_val_examples)
     check_train_settings(settings, len(train_examples))
     hashes = run.split_hashes()
-    require_fit(settings)  # a workshop: the planned use must fit the participant's share of the GPU
-    with gpu_slot(settings):  # a workshop: wait for one of the GPU's training slots before any model loads
+    with gpu_turn(settings):  # a workshop: the fit check, then one of the GPU's slots before any model loads
         return _train_loaded(run, settings, train_examples, val_examples, hashes, show_plot, resume, echo)
 
 
@@ -384,7 +385,7 @@ def _train_loaded(run: RunDir, settings: Settings, train_examples: list[dict[str
         "final_metrics": summary})
     log_path = write_log_csv(history, run.train / "log.csv")
     write_json(run.path("train_summary"), summary)
-    run.update_metrics({"profile": settings.profile, "base_model": settings.model.base_model,
+    record.update(run, {"profile": settings.profile, "base_model": settings.model.base_model,
                         "training": {"sft": {k: summary[k] for k in (
                             "tokens_per_second", "peak_memory_mb", "wall_seconds", "best_val_loss",
                             "first_val_loss", "stopped_early")}}})
@@ -427,15 +428,22 @@ def side_by_side(run: RunDir, settings: Settings, adapter_dir: Path, n: int = 6,
     from ..core.examples import question, reference_answer
     from ..model.generation import generate_answers, settings_kwargs
 
+    check_adapter_base(adapter_dir, settings.model.base_model)
     examples = [e for e in load_split(run, "test") if e["task"] == task][:n]
-    m = settings.model
-    tokenizer = load_tokenizer(m.base_model, m.trust_remote_code)
-    model = load_adapter(load_model(m.base_model, m.quantize_4bit, m.compute_dtype, m.trust_remote_code,
-                                    for_generation=True), adapter_dir)
     kwargs = {**settings_kwargs(settings.eval), "progress": False}
-    tuned = generate_answers(model, tokenizer, examples, **kwargs)
-    with model.disable_adapter():
-        base = generate_answers(model, tokenizer, examples, **kwargs)
+
+    def answers() -> tuple[list[Any], list[Any]]:
+        """(base, fine-tuned) answers; the model lives only inside this call, so the GPU turn ends without it."""
+        m = settings.model
+        tokenizer = load_tokenizer(m.base_model, m.trust_remote_code)
+        model = load_adapter(load_model(m.base_model, m.quantize_4bit, m.compute_dtype, m.trust_remote_code,
+                                        for_generation=True), adapter_dir)
+        tuned = generate_answers(model, tokenizer, examples, **kwargs)
+        with model.disable_adapter():
+            return generate_answers(model, tokenizer, examples, **kwargs), tuned
+
+    with gpu_turn(settings):  # a workshop: wait for a GPU slot before the model loads
+        base, tuned = answers()
     return [{"question": question(e), "reference": reference_answer(e), "base": b.answer, "fine-tuned": t.answer,
              "fine-tuned stopped": t.stopped}
             for e, b, t in zip(examples, base, tuned)]

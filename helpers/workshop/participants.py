@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from ..core.config import Settings
-from ..core.names import participant_name
+from ..core.names import check_participant, participant_name
 from ..core.runs import RunDir, open_run
 
 
@@ -21,7 +21,7 @@ def participant_session(settings: Settings, run_name: str, runs_dir: str | os.Pa
 
     Outside a workshop (``workshop.seats`` is 1) the run folder is the usual ``runs/<run>``.
     """
-    name = participant or participant_name(settings)
+    name = check_participant(participant) if participant is not None else participant_name(settings)
     mine = dataclasses.replace(settings, rating=dataclasses.replace(
         settings.rating, rater=settings.rating.rater or name))
     folder = Path(runs_dir) / name if settings.workshop.seats > 1 else Path(runs_dir)

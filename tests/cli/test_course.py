@@ -20,9 +20,9 @@ def fake_course(tmp_path):
     books = tmp_path / "notebooks"
     books.mkdir()
     _notebook(books / "00_first.ipynb",
-              "from helpers.core.runs import open_run\nrun = open_run(run_name, runs_dir)\n"
-              "assert interactive is False\n"
-              "run.update_metrics({'models': {'base': {'factual_accuracy': 0.25, 'n': 4}}})")
+              "from helpers.core import record\nfrom helpers.core.runs import open_run\n"
+              "run = open_run(run_name, runs_dir)\nassert interactive is False\n"
+              "record.update(run, {'models': {'base': {'factual_accuracy': 0.25, 'n': 4}}})")
     _notebook(books / "01_second.ipynb", "x = 1", "raise ValueError('planted failure')", "y = 2")
     _notebook(books / "02_third.ipynb", "open('should_not_run', 'w').write('x')")
     (books / "notes.ipynb").write_text("{}")  # not numbered: ignored

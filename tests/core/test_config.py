@@ -55,3 +55,22 @@ def test_settings_serialise_to_json():
     s = load_settings("cpu-demo")
     assert '"profile": "cpu-demo"' in s.to_json()
     assert s.to_dict()["train"]["lora_alpha"] == s.train.lora_alpha
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"train": {"seed": 2**32}}, "train.seed"),        # numpy and torch seeds stop at 2**32 - 1
+    ({"data": {"seed": 2**40}}, "data.seed"),
+    ({"rating": {"seed": -1}}, "rating.seed"),
+    ({"eval.seed": 2**32}, "eval.seed"),
+    ({"data": {"min_chars": 500, "max_chars": 100}}, "data.min_chars"),
+])
+def test_values_that_would_fail_later_fail_here_naming_the_field(overrides, field):
+    with pytest.raises(SettingsError, match=field.replace(".", r"\.")):
+        load_settings("ci", overrides)
+    assert load_settings("ci", {"train": {"seed": 2**32 - 1}}).train.seed == 2**32 - 1
+
+
+@pytest.mark.parametrize("overrides", [["train.lora_r", 4], "train.lora_r=4", 4, ("train", {})])
+def test_overrides_that_are_not_a_dict_are_named(overrides):
+    with pytest.raises(SettingsError, match="overrides must be a dict"):
+        load_settings("ci", overrides)

@@ -92,3 +92,12 @@ def test_an_upward_import_is_named_with_file_line_and_layers(tmp_path, source):
     assert len(problems) == 1, problems
     assert problems[0].startswith("helpers/core/names.py:") and "(layer 0, core) imports helpers." in problems[0]
     assert problems[0].split(":")[1] == str(2 + source.count("\n"))  # after "import os" and a blank line
+
+
+def test_the_package_reads_nothing_under_tests():
+    for path in sorted(HELPERS.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert not (node.value == "tests" or node.value.startswith("tests/")), (
+                    f"{path.relative_to(HELPERS.parent)}:{node.lineno} names the tests folder: the package must not "
+                    "read tests/ (baselines live in baselines/)")

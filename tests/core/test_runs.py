@@ -1,5 +1,4 @@
 """The run directory: folders, metrics merging, the table of artefacts, and what a missing input says."""
-import json
 from pathlib import Path
 
 import pytest
@@ -20,12 +19,8 @@ def test_bad_run_names_are_rejected(tmp_path, bad):
         open_run(bad, tmp_path)
 
 
-def test_update_metrics_deep_merges(tmp_path):
-    run = open_run("r", tmp_path)
-    run.update_metrics({"profile": "ci", "models": {"base": {"rouge_l": 0.2}}})
-    run.update_metrics({"models": {"sft": {"rouge_l": 0.5}, "base": {"n": 10}}})
-    data = json.loads(run.metrics_path.read_text())
-    assert data == {"profile": "ci", "models": {"base": {"rouge_l": 0.2, "n": 10}, "sft": {"rouge_l": 0.5}}}
+def test_deep_merge_merges_dicts_and_replaces_the_rest():
+    assert deep_merge({"a": {"b": 1, "c": 2}}, {"a": {"b": 3}}) == {"a": {"b": 3, "c": 2}}
     assert deep_merge({"a": {"b": 1}}, {"a": 2}) == {"a": 2}
 
 

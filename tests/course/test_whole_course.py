@@ -70,7 +70,7 @@ def test_06_metrics_contract_and_regression_baseline(ci_course, repo):
         assert key in metrics["training"]["sft"]
     assert {"raw_records", "kept_examples", "train", "val", "test"} <= set(metrics["data"])
     assert metrics["models"]["sft"]["factual_accuracy"] > metrics["models"]["base"]["factual_accuracy"]
-    report = check_run(ci_course.root, repo / "tests" / "baselines" / "ci.json")
+    report = check_run(ci_course.root, repo / "baselines" / "ci.json")
     assert not report.failed, report.table()
 
 

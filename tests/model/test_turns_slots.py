@@ -111,3 +111,47 @@ def test_an_unusable_lock_dir_is_named(tmp_path):
     with pytest.raises(SettingsError, match="workshop.lock_dir .* cannot be used"):
         with gpu_slot(settings):
             pass
+
+
+def _stray_files(lock_dir: Path) -> None:
+    """What any participant could leave in the shared lock folder: malformed slot and ticket files."""
+    import socket
+
+    here = socket.gethostname()
+    (lock_dir / "queue").mkdir(parents=True, exist_ok=True)
+    (lock_dir / "slot-0.json").write_text("[1, 2]")                                              # a list
+    (lock_dir / "slot-1.json").write_text(json.dumps({"participant": "x", "pid": "abc", "host": here}))
+    (lock_dir / "slot-2.json").write_text(json.dumps({"participant": "y", "pid": 10**30, "host": here}))
+    (lock_dir / "slot-3.json").write_text(json.dumps({"participant": ["z"], "pid": os.getpid(), "host": here}))
+    (lock_dir / "slot-4.json").write_text(json.dumps({"participant": "w", "pid": -1, "host": here}))
+    (lock_dir / "slot-x.json").write_text(json.dumps({"participant": "v", "pid": os.getpid(), "host": here}))
+    (lock_dir / "slot-5.json").write_text("not json at all")
+    (lock_dir / "queue" / "1.json").write_text('"a string"')
+    (lock_dir / "queue" / "2.json").write_text(json.dumps({"participant": "u", "pid": 2**70, "host": here}))
+
+
+def test_stray_or_malformed_files_in_the_lock_folder_crash_nothing(tmp_path):
+    _stray_files(tmp_path)
+    status = queue_status(tmp_path)
+    assert status == {"holders": [], "waiting": []}  # nothing in them names a live participant
+    settings = load_settings("ci", {"workshop": {"lock_dir": str(tmp_path), "gpu_slots": 1, "poll_seconds": 0.05}})
+    with gpu_slot(settings, participant="ada", report=lambda _: None) as slot:  # slot 0 is free: its lock is
+        assert slot == 0                                                        # not held, whatever its .json says
+
+
+def test_the_wait_loop_survives_a_malformed_holder_file(tmp_path):
+    from filelock import FileLock
+
+    _stray_files(tmp_path)
+    holder = FileLock(str(tmp_path / "slot-0.lock"))
+    holder.acquire()
+    try:
+        settings = load_settings("ci", {"workshop": {"lock_dir": str(tmp_path), "gpu_slots": 1,
+                                                      "poll_seconds": 0.05}})
+        messages = []
+        with pytest.raises(TimeoutError, match="no GPU slot became free"):
+            with gpu_slot(settings, participant="ada", report=messages.append, timeout=0.3):
+                pass
+        assert messages == ["Waiting for a GPU slot: you are 1st in line; all 1 slot(s) are busy (starting)."]
+    finally:
+        holder.release()

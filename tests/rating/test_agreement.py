@@ -89,3 +89,10 @@ def test_summary_and_plot():
     assert "n/a - not measurable" in ag.agreement_text(ag.agreement_summary(R1))
     fig = ag.plot_score_distributions([r.__class__(**{**r.__dict__, "simulated": True}) for r in R1 + R2])
     assert isinstance(fig, Figure) and len(fig.axes) == 2 and "Simulated" in fig._suptitle.get_text()
+
+
+def test_a_skipped_item_is_not_a_finished_judgement():
+    chose_then_skipped = Rating("r1", "qa-000", "base", "sft", help_a=3, acc_a=3, help_b=3, acc_b=3, choice="A",
+                                skipped=True)
+    assert ag.finished([chose_then_skipped]) == [] and chose_then_skipped.vote is None
+    assert ag.rater_stats([chose_then_skipped]).iloc[0][["rated", "skipped"]].tolist() == [0, 1]

@@ -1,4 +1,5 @@
-"""The export rule: majority over raters, ties and disagreements dropped, references for bad answers."""
+"""The export rule: majority over raters, ties and disagreements dropped, references for bad answers; a stray row
+or a skipped choice does not stop or sway the export."""
 from __future__ import annotations
 
 import json
@@ -71,3 +72,34 @@ def test_export_writes_trl_conversational_pairs(tmp_path):
     assert pair["prompt"] == ITEM.messages and pair["chosen"] == [{"role": "assistant", "content": GOOD}]
     summary = json.loads((tmp_path / "export_summary.json").read_text())
     assert summary["pairs"] == 1 and summary["outcomes"] == {"decisive": 1}
+
+
+def test_a_row_naming_other_models_is_reported_and_the_rest_exported():
+    items = make_items(3)
+    good = [vote("r1", "sft"), vote("r2", "sft")]
+    rows = [Rating(r.rater, it.item_id, r.shown_a, r.shown_b, r.help_a, r.acc_a, r.help_b, r.acc_b, r.choice)
+            for it in items for r in good]
+    stray = Rating("r3", items[1].item_id, "dpo", "rag", help_a=3, acc_a=1, help_b=3, acc_b=5, choice="B")
+    report = preference_pairs(items, rows + [stray])
+    assert report.outcome[items[1].item_id] == "mismatched"
+    assert items[1].item_id in report.problems and "'dpo', 'rag'" in report.problems[items[1].item_id]
+    assert "r3" in report.problems[items[1].item_id]
+    assert {report.outcome[it.item_id] for it in (items[0], items[2])} == {"sft"}
+    assert len(report.pairs) == 2 and report.counts == {"decisive": 2, "mismatched": 1}
+
+
+def test_choosing_a_then_skipping_is_not_a_vote(tmp_path):
+    from helpers.rating.store import RatingStore
+    from helpers.rating.widget import RatingApp
+
+    items = make_items(2)
+    with RatingStore(tmp_path / "r.sqlite", "ann") as store:
+        app = RatingApp(store, items, seed=0)
+        app.choose("A")
+        app.skip()        # changed their mind: no judgement on this item
+        app.choose("B")   # the second item is rated
+        ratings = store.ratings()
+    assert [r.skipped for r in ratings] == [True, False] and ratings[0].choice == "A"
+    report = preference_pairs(items, ratings)
+    assert report.outcome[items[0].item_id] == "unrated"
+    assert len(report.pairs) == 1 and report.pairs[0]["prompt"] == items[1].messages

@@ -85,8 +85,62 @@ def test_items_are_idempotent_and_conflicts_are_refused(db):
 
 
 def test_rater_name_is_required(db):
-    with pytest.raises(ValueError, match="rater name"):
+    with pytest.raises(ValueError, match="rating.rater '  ' must be 1-64 characters"):
         RatingStore(db, "  ")
+
+
+
+@pytest.fixture
+def read_only_db(db):
+    """The store in a read-only file and folder, as a workshop host shares it; readable by everyone."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="ratings-ro-"))
+    path = folder / "ratings.sqlite"
+    with RatingStore(db, "ann") as store:
+        store.set("qa-000", "choice", "B", ORDER)
+    shutil.copy(db, path)
+    path.chmod(0o444)
+    folder.chmod(0o555)
+    yield path
+    folder.chmod(0o755)
+    shutil.rmtree(folder)
+
+
+def _as_unprivileged(call):
+    """Run ``call`` with an unprivileged effective user when the tests run as root (root ignores file modes)."""
+    if os.geteuid() != 0:
+        return call()
+    os.seteuid(65534)
+    try:
+        return call()
+    finally:
+        os.seteuid(0)
+
+
+def test_reading_the_ratings_needs_no_write_access(read_only_db):
+    from helpers.rating import items_to_rate, read_ratings
+
+    before = read_only_db.read_bytes()
+    items, ratings = _as_unprivileged(lambda: read_ratings(read_only_db))
+    assert len(items) == 12 and [(r.rater, r.choice) for r in ratings] == [("ann", "B")]
+    assert len(_as_unprivileged(lambda: items_to_rate(read_only_db, "unused.jsonl"))) == 12
+    assert read_only_db.read_bytes() == before and sorted(p.name for p in read_only_db.parent.iterdir()) == [
+        "ratings.sqlite"]
+
+
+def test_an_empty_file_is_named_and_stays_empty(tmp_path):
+    from helpers.rating import read_ratings
+
+    empty = tmp_path / "ratings.sqlite"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match="ratings.sqlite is empty .0 bytes.*notebook 04"):
+        read_ratings(empty)
+    assert empty.stat().st_size == 0
+    (tmp_path / "notes.txt").write_text("not a database")
+    with pytest.raises(ValueError, match="notes.txt is not a ratings database"):
+        read_ratings(tmp_path / "notes.txt")
 
 
 # --- real processes --------------------------------------------------------------------------

@@ -49,3 +49,17 @@ def test_gpu_status_on_cpu_is_a_plain_message_and_the_widget_refreshes(monkeypat
     _fake_nvml(monkeypatch, [])
     button.click()
     assert "NVIDIA A100" in view.value and "no processes" in view.value
+
+
+def test_the_status_survives_stray_files_in_the_lock_folder(tmp_path):
+    here = os.uname().nodename
+    (tmp_path / "queue").mkdir()
+    (tmp_path / "slot-0.json").write_text("[1, 2]")
+    (tmp_path / "slot-1.json").write_text(json.dumps({"participant": "x", "pid": "abc", "host": here}))
+    (tmp_path / "slot-2.json").write_text(json.dumps({"participant": "<b>y</b>", "pid": 10**30, "host": here}))
+    (tmp_path / "slot-3.json").write_text(json.dumps({"participant": "<b>ada</b>", "pid": os.getpid(), "host": here}))
+    (tmp_path / "queue" / "1.json").write_text('"a string"')
+    page = gpu_status_html([], "no GPU", lock_dir=str(tmp_path))
+    assert "slot 4: &lt;b&gt;ada&lt;/b&gt;" in page and "Waiting: nobody" in page and "<b>" not in page
+    view, _ = gpu_status_widget(str(tmp_path)).children
+    assert "slot 4: &lt;b&gt;ada&lt;/b&gt;" in view.value

@@ -1,0 +1,98 @@
+"""The one setup call of every notebook: settings into and out of the run, workshop identity, the memory cap.
+
+    settings, run = start(run_name, profile, overrides, runs_dir, notebook="03_qlora_training")
+
+* **Settings travel with the run.** The first notebook run for a run name writes the resolved settings to
+  ``runs/<name>/settings.json``. Every later call, in any notebook, reads them from there, applies that
+  notebook's own ``overrides`` on top, says in one line what they changed, and writes the result back: a
+  learning rate changed in notebook 03 is what 04, 05 and 06 use, without typing it again.
+* **One profile per run.** ``profile=""`` means the run's profile. Naming another profile than the one the
+  run was started with is refused (a SettingsError saying what to do): mixing profiles in one run would
+  mix budgets and baselines. Start a new ``run_name`` for another profile.
+* **Workshop identity.** In a workshop (``workshop.seats`` > 1) the run folder is the participant's own,
+  ``runs/<participant>/<run>``, ratings are made under the participant's name, and PyTorch's allocator is
+  capped at the participant's share of the GPU, once per kernel.
+"""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from .core.config import Settings, SettingsError, changes, load_settings, with_overrides
+from .core.runs import RunDir, write_json
+from .model.turns import apply_memory_cap
+from .workshop.participants import participant_session
+
+SETTINGS_FILE = "settings.json"
+_capped: list[float | None] = []  # the memory cap applied in this kernel (at most one entry)
+
+
+def settings_path(run: RunDir) -> Path:
+    """Where a run keeps its settings."""
+    return run.root / SETTINGS_FILE
+
+
+def read_run_settings(run: RunDir) -> tuple[Settings, list[dict[str, Any]]]:
+    """The settings a run keeps and the history of who changed them; SettingsError naming the file if unusable."""
+    path = settings_path(run)
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        values = dict(stored["settings"])
+        profile = values.pop("profile")
+        return load_settings(profile, values), list(stored.get("history", []))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SettingsError(f"{path} cannot be used ({exc}): delete it to start the run's settings afresh from "
+                            "this notebook's profile and overrides, or choose a new run_name") from exc
+
+
+def write_run_settings(run: RunDir, settings: Settings, history: list[dict[str, Any]]) -> Path:
+    """Write the run's settings and their history (atomically)."""
+    return write_json(settings_path(run), {"settings": settings.to_dict(), "history": history})
+
+
+def resolve_settings(run: RunDir, profile: str, overrides: dict[str, Any] | None, notebook: str,
+                     say: Callable[[str], None] = print) -> Settings:
+    """The run's settings with this notebook's overrides on top, kept in settings.json (see the module docstring)."""
+    path = settings_path(run)
+    stamp = {"notebook": notebook or "?", "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    if not path.exists():
+        settings = load_settings(profile or None, overrides)
+        write_run_settings(run, settings, [{**stamp, "overrides": overrides or {}}])
+        say(f"settings: profile {settings.profile}, written to {path} for the notebooks that follow")
+        return settings
+    stored, history = read_run_settings(run)
+    if profile and profile != stored.profile:
+        raise SettingsError(f"run '{run.name}' was started with profile '{stored.profile}' ({path}); this notebook "
+                            f"asks for '{profile}'. Set profile='' (or '{stored.profile}') to continue this run, "
+                            f"or choose a new run_name for a '{profile}' run.")
+    settings = with_overrides(stored, overrides or {})
+    changed = changes(stored, settings)
+    if changed:
+        write_run_settings(run, settings, history + [{**stamp, "overrides": overrides or {}}])
+        shown = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changed.items())
+        say(f"settings: the run's (profile {settings.profile}, {path.name}), overridden here and kept for the "
+            f"notebooks that follow: {shown}")
+    else:
+        say(f"settings: the run's (profile {settings.profile}, {path})")
+    return settings
+
+
+def start(run_name: str, profile: str = "", overrides: dict[str, Any] | None = None,
+          runs_dir: str | os.PathLike = "../runs", notebook: str = "",
+          say: Callable[[str], None] = print) -> tuple[Settings, RunDir]:
+    """(settings, run) for a notebook: the run's settings with ``overrides`` on top, the run folder, the identity."""
+    requested = load_settings(profile or None, overrides)  # validates the overrides before anything is written
+    _, run = participant_session(requested, run_name, runs_dir)  # a workshop participant's own folder
+    settings = resolve_settings(run, profile, overrides, notebook, say)
+    if settings.workshop.seats > 1:
+        settings, _ = participant_session(settings, run_name, runs_dir)  # rate under the participant's name
+        if not _capped:
+            _capped.append(apply_memory_cap(settings))
+    say(f"profile {settings.profile}, run directory {run.root}")
+    return settings, run
+
+
+__all__ = ["SETTINGS_FILE", "read_run_settings", "resolve_settings", "settings_path", "start", "write_run_settings"]
