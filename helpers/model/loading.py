@@ -176,8 +176,30 @@ def load_model(name: str = DEFAULT_MODEL, quantize_4bit: bool = False, dtype: st
         model.to(device())
     elif for_generation and not torch.cuda.is_available():
         model = model.dequantize()
+    else:
+        differentiable_4bit(model)
     model.eval()
     return model
+
+
+def differentiable_4bit(model: Any) -> int:
+    """Keep bitsandbytes' 4-bit layers differentiable on a CPU; returns how many layers it switched.
+
+    On CPUs with AVX512-BF16, bitsandbytes repacks a 4-bit layer's weights for faster inference the first time the
+    layer runs in eval mode, and serves it from then on by a kernel that has no autograd: the gradient stops at
+    every frozen 4-bit layer, so the LoRA layers before it (q/k/v/gate/up, everything but o_proj and down_proj) get
+    a zero gradient once a trainer has evaluated (measured on this course's model). The loader turns the repacking
+    off before the model first runs; generation on a CPU dequantizes the model instead (``for_generation``).
+    ``tests/model/test_loading.py`` fails if a bitsandbytes upgrade renames the switch.
+    """
+    import bitsandbytes as bnb
+
+    switched = 0
+    for module in model.modules():
+        if isinstance(module, bnb.nn.Linear4bit) and getattr(module, "support_avx512bf16_for_cpu", False):
+            module.support_avx512bf16_for_cpu = False
+            switched += 1
+    return switched
 
 
 def load_from_settings(model_settings: Any) -> tuple[Any, Any]:

@@ -79,3 +79,33 @@ def test_generation_model_on_cpu_is_the_4bit_model_dequantized_once():
     assert not [m for m in fast.modules() if isinstance(m, bnb.nn.Linear4bit)]
     questions = ["What is the power rating of the Alder Max (VX-PS-5002)?", "Where is my order?"]
     assert ask(four_bit, tok, questions, max_new_tokens=12) == ask(fast, tok, questions, max_new_tokens=12)
+
+
+@pytest.mark.slow
+def test_lora_gradients_survive_an_evaluation_of_the_4bit_model():
+    """On CPUs with AVX512-BF16, bitsandbytes repacks 4-bit weights the first time the model runs in eval mode, and the
+    repacked kernel has no autograd: every LoRA layer upstream of a frozen 4-bit layer then got a zero gradient after
+    the trainer's first evaluation (q/k/v/gate/up; measured). The course's loader keeps the weights differentiable."""
+    from peft import LoraConfig, get_peft_model
+
+    from helpers.model.loading import load_model, load_tokenizer
+
+    model = get_peft_model(load_model(quantize_4bit=True), LoraConfig(r=4, target_modules="all-linear",
+                                                                        task_type="CAUSAL_LM"))
+    batch = load_tokenizer()("The Quartz Flex is rated at 60 W.", return_tensors="pt")
+
+    def lora_b_grads() -> dict[str, torch.Tensor]:
+        model.train()
+        model.zero_grad()
+        model(**batch, labels=batch["input_ids"]).loss.backward()
+        return {n: p.grad.clone() for n, p in model.named_parameters() if "lora_B" in n}
+
+    before = lora_b_grads()
+    model.eval()
+    with torch.no_grad():
+        model(**batch)  # what the trainer's evaluation does
+    after = lora_b_grads()
+    q_proj = [n for n in before if "layers.0." in n and "q_proj" in n]
+    assert q_proj and all(after[n].abs().sum() > 0 for n in q_proj)
+    for name, grad in before.items():
+        assert torch.allclose(after[name], grad, rtol=1e-3, atol=1e-6), name
