@@ -23,6 +23,7 @@ import math
 import os
 import re
 import socket
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -261,7 +262,10 @@ def _live(info: dict[str, Any] | None) -> bool:
 
 
 def _prune_tickets(queue: Path, mine: Path | None, stale_after: float = 2.0) -> list[Path]:
-    """Tickets still waiting, oldest first; a ticket whose lock nobody holds (its owner died) is removed."""
+    """Tickets still waiting, oldest first; a ticket whose lock nobody holds (its owner died) is removed.
+
+    gpu_slot makes every ticket a regular file: a folder or a link named like one is nobody's turn and is passed over.
+    """
     from filelock import FileLock, Timeout
 
     tickets = sorted(queue.glob("*.lock"))
@@ -271,7 +275,10 @@ def _prune_tickets(queue: Path, mine: Path | None, stale_after: float = 2.0) -> 
             alive.append(ticket)
             continue
         try:
-            if time.time() - ticket.stat().st_mtime < stale_after:  # may be a ticket being created right now
+            status = ticket.lstat()
+            if not stat.S_ISREG(status.st_mode):
+                continue
+            if time.time() - status.st_mtime < stale_after:  # may be a ticket being created right now
                 alive.append(ticket)
                 continue
             probe = FileLock(str(ticket), blocking=False)
@@ -334,8 +341,9 @@ def gpu_slot(settings: Settings, participant: str | None = None, report: Callabl
         raise SettingsError(f"workshop.lock_dir {str(lock_dir)!r} cannot be used ({exc.strerror}): ask the host to "
                             "create it writable for all participants, or set workshop.lock_dir='' to train "
                             "without the queue") from exc
-    info = {"participant": who, "pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
-    ticket_path = queue / f"{time.time_ns():020d}-{os.getpid()}.lock"
+    asked = time.time_ns()  # the place in line: the ticket's name and its "since" say the same moment
+    info = {"participant": who, "pid": os.getpid(), "host": socket.gethostname(), "since": asked / 1e9}
+    ticket_path = queue / f"{asked:020d}-{os.getpid()}.lock"
     ticket = FileLock(str(ticket_path))
     ticket.acquire()
     ticket_path.with_suffix(".json").write_text(json.dumps(info))
@@ -344,12 +352,17 @@ def gpu_slot(settings: Settings, participant: str | None = None, report: Callabl
     try:
         while held is None:
             waiting = _prune_tickets(queue, ticket_path)
+            unusable = []
             if waiting and waiting[0] == ticket_path:
                 for i in range(k):
-                    lock = FileLock(str(lock_dir / f"{SLOT_PREFIX}{i}.lock"), blocking=False)
+                    path = lock_dir / f"{SLOT_PREFIX}{i}.lock"
+                    lock = FileLock(str(path), blocking=False)
                     try:
                         lock.acquire()
                     except Timeout:
+                        continue
+                    except OSError as exc:  # a folder or a link in the slot's place: out of use until removed
+                        unusable.append(f"{path.name} ({exc.strerror})")
                         continue
                     held = (i, lock)
                     break
@@ -359,6 +372,8 @@ def gpu_slot(settings: Settings, participant: str | None = None, report: Callabl
             busy = ", ".join(h["participant"] for h in queue_status(lock_dir)["holders"]) or "starting"
             text = (f"Waiting for a GPU slot: you are {_ordinal(ahead + 1)} in line; all {k} slot(s) are busy "
                     f"({busy}).")
+            if unusable:
+                text += f" {', '.join(unusable)} cannot be locked: ask the host to remove {'it' if len(unusable) == 1 else 'them'} from {lock_dir}."
             if text != last:
                 report(text)
                 last = text
@@ -371,7 +386,7 @@ def gpu_slot(settings: Settings, participant: str | None = None, report: Callabl
         ticket.release()
     slot, lock = held
     side = lock_dir / f"{SLOT_PREFIX}{slot}.json"
-    side.write_text(json.dumps({**info, "since": time.time()}))
+    side.write_text(json.dumps({**info, "asked": info["since"], "since": time.time()}))
     waited = time.monotonic() - start
     report(f"GPU slot {slot + 1} of {k} is yours" + (f" (waited {waited:.0f} s)." if waited >= 1 else "."))
     try:

@@ -155,3 +155,41 @@ def test_the_wait_loop_survives_a_malformed_holder_file(tmp_path):
         assert messages == ["Waiting for a GPU slot: you are 1st in line; all 1 slot(s) are busy (starting)."]
     finally:
         holder.release()
+
+
+def test_entries_of_the_lock_folder_that_are_not_lock_files_crash_nothing(tmp_path):
+    """A folder or a link where a ticket or a slot lock belongs (anyone can make one) is passed over, not opened."""
+    queue = tmp_path / "queue"
+    queue.mkdir()
+    old = time.time() - 60
+    target = tmp_path / "old-file"
+    target.write_text("")
+    for entry, make in ((queue / "00000000000000000001-1.lock", lambda p: p.mkdir()),     # first in line
+                        (queue / "00000000000000000002-2.lock", lambda p: p.symlink_to(target)),
+                        (tmp_path / "slot-0.lock", lambda p: p.mkdir()),
+                        (tmp_path / "slot-1.lock", lambda p: p.symlink_to(target))):
+        make(entry)
+        os.utime(entry, (old, old), follow_symlinks=False)
+    os.utime(target, (old, old))
+    settings = load_settings("ci", {"workshop": {"lock_dir": str(tmp_path), "gpu_slots": 3, "poll_seconds": 0.05}})
+    with gpu_slot(settings, participant="ada", report=lambda _: None, timeout=5) as slot:
+        assert slot == 2  # slots 0 and 1 cannot be locked; the stray entries in line are nobody's turn
+    assert queue_status(tmp_path) == {"holders": [], "waiting": []}
+
+
+def test_a_slot_that_cannot_be_locked_is_named_to_the_waiter(tmp_path):
+    (tmp_path / "slot-0.lock").mkdir()
+    settings = load_settings("ci", {"workshop": {"lock_dir": str(tmp_path), "gpu_slots": 1, "poll_seconds": 0.05}})
+    messages = []
+    with pytest.raises(TimeoutError, match="no GPU slot became free"):
+        with gpu_slot(settings, participant="ada", report=messages.append, timeout=0.3):
+            pass
+    assert len(messages) == 1 and "slot-0.lock" in messages[0] and "ask the host to remove" in messages[0]
+
+
+def test_a_holders_slot_file_says_when_it_asked_for_its_turn(tmp_path):
+    settings = load_settings("ci", {"workshop": {"lock_dir": str(tmp_path), "gpu_slots": 1, "poll_seconds": 0.05}})
+    before = time.time()
+    with gpu_slot(settings, participant="ada", report=lambda _: None):
+        (holder,) = queue_status(tmp_path)["holders"]
+        assert before <= holder["asked"] <= holder["since"] <= time.time()
