@@ -36,6 +36,7 @@ from .memory import LINEAR_NAMES, ModelShape, TrainSetup, estimate_memory, shape
 SLOT_PREFIX = "slot-"
 MAX_PID = 2**22  # Linux's largest pid_max; beyond it a "pid" is not a process
 QUEUE_DIR = "queue"
+LINE_LOCK = "line.lock"  # held while a ticket is made or the line is read (see _line)
 DTYPE_BYTES = {"auto": 2, "bfloat16": 2, "float16": 2, "float32": 4}  # "auto" on a GPU is bf16 or fp16
 
 
@@ -261,6 +262,28 @@ def _live(info: dict[str, Any] | None) -> bool:
     return info is not None and (info["host"] != socket.gethostname() or _pid_alive(info["pid"]))
 
 
+@contextlib.contextmanager
+def _line(lock_dir: Path) -> Iterator[None]:
+    """Held while a ticket is made or the line is read, so a ticket not yet made when the line is read gets a later
+    name: a ticket's name is taken before its file exists, and under load the two can be far apart.
+
+    A folder or a link in the lock's place (anyone can write there) cannot stop the queue: it goes on without it.
+    """
+    from filelock import FileLock
+
+    lock = FileLock(str(lock_dir / LINE_LOCK))
+    try:
+        lock.acquire()
+        held = True
+    except OSError:
+        held = False
+    try:
+        yield
+    finally:
+        if held:
+            lock.release()
+
+
 def _prune_tickets(queue: Path, mine: Path | None, stale_after: float = 2.0) -> list[Path]:
     """Tickets still waiting, oldest first; a ticket whose lock nobody holds (its owner died) is removed.
 
@@ -268,7 +291,8 @@ def _prune_tickets(queue: Path, mine: Path | None, stale_after: float = 2.0) -> 
     """
     from filelock import FileLock, Timeout
 
-    tickets = sorted(queue.glob("*.lock"))
+    with _line(queue.parent):
+        tickets = sorted(queue.glob("*.lock"))
     alive = []
     for ticket in tickets:
         if ticket == mine:
@@ -341,12 +365,13 @@ def gpu_slot(settings: Settings, participant: str | None = None, report: Callabl
         raise SettingsError(f"workshop.lock_dir {str(lock_dir)!r} cannot be used ({exc.strerror}): ask the host to "
                             "create it writable for all participants, or set workshop.lock_dir='' to train "
                             "without the queue") from exc
-    asked = time.time_ns()  # the place in line: the ticket's name and its "since" say the same moment
-    info = {"participant": who, "pid": os.getpid(), "host": socket.gethostname(), "since": asked / 1e9}
-    ticket_path = queue / f"{asked:020d}-{os.getpid()}.lock"
-    ticket = FileLock(str(ticket_path))
-    ticket.acquire()
-    ticket_path.with_suffix(".json").write_text(json.dumps(info))
+    with _line(lock_dir):
+        asked = time.time_ns()  # the place in line: the ticket's name and its "since" say the same moment
+        info = {"participant": who, "pid": os.getpid(), "host": socket.gethostname(), "since": asked / 1e9}
+        ticket_path = queue / f"{asked:020d}-{os.getpid()}.lock"
+        ticket = FileLock(str(ticket_path))
+        ticket.acquire()
+        ticket_path.with_suffix(".json").write_text(json.dumps(info))
     held: tuple[int, Any] | None = None
     start, last = time.monotonic(), ""
     try:

@@ -167,7 +167,8 @@ def test_entries_of_the_lock_folder_that_are_not_lock_files_crash_nothing(tmp_pa
     for entry, make in ((queue / "00000000000000000001-1.lock", lambda p: p.mkdir()),     # first in line
                         (queue / "00000000000000000002-2.lock", lambda p: p.symlink_to(target)),
                         (tmp_path / "slot-0.lock", lambda p: p.mkdir()),
-                        (tmp_path / "slot-1.lock", lambda p: p.symlink_to(target))):
+                        (tmp_path / "slot-1.lock", lambda p: p.symlink_to(target)),
+                        (tmp_path / "line.lock", lambda p: p.mkdir())):
         make(entry)
         os.utime(entry, (old, old), follow_symlinks=False)
     os.utime(target, (old, old))
@@ -193,3 +194,50 @@ def test_a_holders_slot_file_says_when_it_asked_for_its_turn(tmp_path):
     with gpu_slot(settings, participant="ada", report=lambda _: None):
         (holder,) = queue_status(tmp_path)["holders"]
         assert before <= holder["asked"] <= holder["since"] <= time.time()
+
+
+SLOW_TICKET = """
+import json, sys, time
+from pathlib import Path
+import filelock
+from helpers.core.config import load_settings
+from helpers.model.turns import gpu_slot
+lock_dir, slow, go = sys.argv[1], float(sys.argv[2]), Path(sys.argv[3])
+
+
+class Slow(filelock.FileLock):
+    def acquire(self, *args, **kwargs):
+        if Path(self.lock_file).parent.name == "queue" and slow:  # the ticket's name is taken; making it is slow
+            print("NAMED", flush=True)
+            time.sleep(slow)
+        return super().acquire(*args, **kwargs)
+
+
+filelock.FileLock = Slow
+settings = load_settings("ci", {"workshop": {"lock_dir": lock_dir, "gpu_slots": 1, "poll_seconds": 0.05}})
+print("READY", flush=True)
+while not slow and not go.exists():
+    time.sleep(0.01)
+with gpu_slot(settings, participant="ab"[slow == 0], report=lambda _: None):
+    start = time.time()
+    time.sleep(0.5)
+print(json.dumps({"start": start}))
+"""
+
+
+def test_a_ticket_named_earlier_but_made_later_keeps_its_place_in_line(tmp_path):
+    """Under load, taking a ticket's name and making its file can be far apart: whoever named theirs first is first."""
+    go = tmp_path / "go"
+    procs = {}
+    for name, slow in (("b", "0"), ("a", "1.5")):
+        procs[name] = subprocess.Popen([sys.executable, "-c", SLOW_TICKET, str(tmp_path / "locks"), slow, str(go)],
+                                       cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert procs[name].stdout.readline().strip() == "READY", procs[name].stderr.read()
+    assert procs["a"].stdout.readline().strip() == "NAMED"  # a has its place in line; its ticket is not made yet
+    go.write_text("")                                         # b asks now, after a
+    starts = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        starts[name] = json.loads(out.strip().splitlines()[-1])["start"]
+    assert starts["a"] < starts["b"], "b was served before a, who asked first"
