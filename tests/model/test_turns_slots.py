@@ -168,7 +168,8 @@ def test_entries_of_the_lock_folder_that_are_not_lock_files_crash_nothing(tmp_pa
                         (queue / "00000000000000000002-2.lock", lambda p: p.symlink_to(target)),
                         (tmp_path / "slot-0.lock", lambda p: p.mkdir()),
                         (tmp_path / "slot-1.lock", lambda p: p.symlink_to(target)),
-                        (tmp_path / "line.lock", lambda p: p.mkdir())):
+                        (tmp_path / "line.lock", lambda p: p.mkdir()),
+                        (tmp_path / "slot-2.json", lambda p: p.mkdir())):  # the free slot's status file
         make(entry)
         os.utime(entry, (old, old), follow_symlinks=False)
     os.utime(target, (old, old))
@@ -241,3 +242,38 @@ def test_a_ticket_named_earlier_but_made_later_keeps_its_place_in_line(tmp_path)
         assert proc.returncode == 0, err
         starts[name] = json.loads(out.strip().splitlines()[-1])["start"]
     assert starts["a"] < starts["b"], "b was served before a, who asked first"
+
+
+def test_every_file_of_the_queue_can_be_used_by_every_participant(tmp_path):
+    """With JupyterHub each participant is another user: all must write tickets into the queue folder, open every
+    lock (a lock is opened for writing) and overwrite a slot's status file, whoever made them first."""
+    import stat
+
+    from filelock import FileLock
+
+    lock_dir = tmp_path / "locks"
+    settings = load_settings("ci", {"workshop": {"lock_dir": str(lock_dir), "gpu_slots": 1, "poll_seconds": 0.05}})
+    modes = {}
+
+    def look(_):
+        modes.update({p.relative_to(lock_dir).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in lock_dir.rglob("*")})
+
+    old = os.umask(0o022)  # the usual umask: files 644, folders 755
+    try:
+        with gpu_slot(settings, participant="ada", report=lambda _: None):
+            look(None)
+        busy = FileLock(str(lock_dir / "slot-0.lock"))
+        busy.acquire()
+        try:
+            with pytest.raises(TimeoutError):
+                with gpu_slot(settings, participant="bo", report=look, timeout=0.2):  # look while bo's ticket waits
+                    pass
+        finally:
+            busy.release()
+    finally:
+        os.umask(old)
+    tickets = [name for name in modes if name.startswith("queue/")]
+    assert {n.rsplit(".", 1)[1] for n in tickets} == {"lock", "json"}
+    shared = {name: oct(mode) for name, mode in modes.items()
+              if mode & (0o777 if name == "queue" else 0o666) != (0o777 if name == "queue" else 0o666)}
+    assert not shared, f"not usable by the other participants: {shared}"
