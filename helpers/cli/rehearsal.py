@@ -307,6 +307,9 @@ def drop_strays(lock_dir: Path, round_: int, slots: int, live_pid: int) -> list[
     return [*files, f"queue/{tag}-4.lock/", f"{SLOT_PREFIX}{slots + round_}.lock/", f"queue/{tag}-5.lock ->"]
 
 
+STATES = {"holding": "holding a slot", "waiting": "waiting in line", "rating": "rating"}  # where kills strike
+
+
 @dataclass
 class _Fault:
     """A fault the host injects once the rehearsal has run ``after`` seconds: a kill in a state, or stray files."""
@@ -323,7 +326,7 @@ class _Chaos:
         per_state = max(1, round(room.participants / 15))
         self.room, self.slots, self.log, self.rng = room, slots, log, rng
         self.pending = sorted((_Fault(kind, rng.uniform(0.05, 0.5) * expected_seconds)
-                               for kind in ("holding", "waiting", "rating") for _ in range(per_state)),
+                               for kind in STATES for _ in range(per_state)),
                               key=lambda f: f.after)
         self.pending += [_Fault("stray", rng.uniform(0.1, 0.5) * expected_seconds) for _ in range(2)]
         self.spared = participant_id(room.participants - 1)  # the over-budget participant lives to show the retry
@@ -375,8 +378,7 @@ class _Chaos:
         """Log the kills that found nobody in their state."""
         for fault in self.pending:
             self.log("kill_not_done", state=fault.kind,
-                     reason=f"no participant was ever {'in line' if fault.kind == 'waiting' else fault.kind} after "
-                            f"{fault.after:.0f} s to kill")
+                     reason=f"no participant was {STATES[fault.kind]} after {fault.after:.0f} s to be killed")
 
 
 # ---------------------------------------------------------------- the host: the rehearsal
