@@ -6,6 +6,8 @@
 #   make bench               speed and memory benchmarks -> benchmarks/results.json
 #   make baseline RUN=name   promote a run's metrics.json to the regression baseline of its profile
 #   make constraints         regenerate constraints.txt (the versions setup installs) from a working .venv
+#   make rehearsal PARTICIPANTS=30 GPU_GB=80 CHAOS=1 [MODEL=7B]
+#                            rehearse a workshop on this machine (simulated GPU) -> runs/rehearsal/report.txt
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
@@ -14,10 +16,14 @@ RUN    ?= demo
 # The CPU build of torch by default on this kind of machine; GPU users: make TORCH_SPEC='torch>=2.13' ...
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?=
+PARTICIPANTS ?= 30
+GPU_GB ?= 80
+CHAOS ?= 0
+MODEL ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lab bench baseline setup constraints clean-runs
+.PHONY: run test lab bench baseline setup constraints clean-runs rehearsal
 
 setup: $(STAMP)
 
@@ -46,6 +52,12 @@ bench: $(STAMP)
 
 baseline: $(STAMP)
 	$(BIN)/python -m helpers.eval.regression promote runs/$(RUN)
+
+# A room of simulated participants through every GPU step on the real queue and ratings store; see the README's
+# host checklist. Exit code 1 when the room did not hold.
+rehearsal: $(STAMP)
+	$(BIN)/python -m helpers.cli.rehearsal --participants $(PARTICIPANTS) --gpu-gb $(GPU_GB) \
+	  $(if $(filter 1 yes true,$(CHAOS)),--chaos) $(if $(MODEL),--model "$(MODEL)")
 
 # pip freeze of the working environment, without the editable project itself and without local version tags
 # (torch's "+cpu": the same pin then also admits the CUDA build a GPU machine installs).

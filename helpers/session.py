@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .core.config import Settings, SettingsError, changes, load_settings, with_overrides
-from .core.runs import RunDir, write_json
+from .core.names import participant_name
+from .core.runs import RunDir, open_run, write_json
 from .model.turns import apply_memory_cap
 from .workshop.participants import participant_session
 
@@ -80,12 +81,23 @@ def resolve_settings(run: RunDir, profile: str, overrides: dict[str, Any] | None
     return settings
 
 
+def _own_run(settings: Settings, run_name: str, runs_dir: str | os.PathLike) -> RunDir | None:
+    """The participant's workshop run (runs/<participant>/<run>) when it exists: with profile '' (the run's profile)
+    the folder cannot come from the default profile, which is not a workshop."""
+    try:
+        folder = Path(runs_dir) / participant_name(settings)
+    except SettingsError:  # a user name that cannot name a folder has no workshop run
+        return None
+    return open_run(run_name, folder) if (folder / run_name / SETTINGS_FILE).exists() else None
+
+
 def start(run_name: str, profile: str = "", overrides: dict[str, Any] | None = None,
           runs_dir: str | os.PathLike = "../runs", notebook: str = "",
           say: Callable[[str], None] = print) -> tuple[Settings, RunDir]:
     """(settings, run) for a notebook: the run's settings with ``overrides`` on top, the run folder, the identity."""
     requested = load_settings(profile or None, overrides)  # validates the overrides before anything is written
-    _, run = participant_session(requested, run_name, runs_dir)  # a workshop participant's own folder
+    run = (not profile and _own_run(requested, run_name, runs_dir)) or \
+        participant_session(requested, run_name, runs_dir)[1]  # a workshop participant's own folder
     settings = resolve_settings(run, profile, overrides, notebook, say)
     if settings.workshop.seats > 1:
         settings, _ = participant_session(settings, run_name, runs_dir)  # rate under the participant's name

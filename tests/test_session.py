@@ -81,6 +81,22 @@ def test_workshop_identity_and_one_memory_cap_per_kernel(tmp_path, monkeypatch):
     assert stored["settings"]["rating"]["rater"] == "", "the participant's identity is not written into the run"
 
 
+def test_a_participants_later_notebooks_with_the_runs_profile_find_their_own_run(tmp_path, monkeypatch):
+    """profile='' (every notebook's default) means the run's profile: in a workshop, the participant's own run."""
+    monkeypatch.setenv("COURSE_PARTICIPANT", "ada")
+    monkeypatch.setattr(session, "_capped", [])
+    monkeypatch.setattr(session, "apply_memory_cap", lambda settings: None)
+    room = {"workshop": {"lock_dir": str(tmp_path / "locks")}, "rating": {"store_path": ""},
+            "train": {"learning_rate": 1e-4}}
+    _start(tmp_path, "00_setup", "workshop", room)
+    for notebook in ("03_qlora_training", *LATER):
+        settings, run, _ = _start(tmp_path, notebook)
+        assert run.root == tmp_path / "ada" / "demo", notebook
+        assert (settings.profile, settings.train.learning_rate, settings.rating.rater) == ("workshop", 1e-4, "ada")
+        assert settings.workshop.lock_dir == str(tmp_path / "locks")  # still queueing for the room's GPU
+    assert not (tmp_path / "demo").exists(), "a later notebook started a second, non-workshop run"
+
+
 # ---------------------------------------------------------------- 04-06 refuse an adapter of another base model
 @pytest.fixture
 def run_on_other_base(tmp_path):

@@ -160,6 +160,26 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def append_jsonl(path: Path, record: dict[str, Any]) -> None:
+    """Append one record to a JSONL log in a single write (a process killed mid-write leaves at most a half line)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+def read_log(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSONL log appended to by processes that may be killed: a half-written line is skipped."""
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue
+    return records
+
+
 def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
     """Write records as JSONL atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ import math
 import os
 import re
 import socket
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,8 @@ from .memory import LINEAR_NAMES, ModelShape, TrainSetup, estimate_memory, shape
 SLOT_PREFIX = "slot-"
 MAX_PID = 2**22  # Linux's largest pid_max; beyond it a "pid" is not a process
 QUEUE_DIR = "queue"
+LINE_LOCK = "line.lock"  # held while a ticket is made or the line is read (see _line)
+SHARED = 0o666  # with JupyterHub each participant is another user: all open every lock and rewrite status files
 DTYPE_BYTES = {"auto": 2, "bfloat16": 2, "float16": 2, "float32": 4}  # "auto" on a GPU is bf16 or fp16
 
 
@@ -260,21 +263,74 @@ def _live(info: dict[str, Any] | None) -> bool:
     return info is not None and (info["host"] != socket.gethostname() or _pid_alive(info["pid"]))
 
 
+def _shared_folder(path: Path) -> None:
+    """Create a folder of the queue writable by the whole room; one that exists (the host's) stays as it is."""
+    if path.is_dir():
+        return
+    path.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(PermissionError):  # another participant made it a moment ago, and shares it
+        os.chmod(path, 0o777)
+
+
+def _write_shared(path: Path, text: str) -> None:
+    """Write a status file that any participant may overwrite later, whatever their umask.
+
+    The status only informs (the locks decide): when a stray folder or link sits in its place, it is left out.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), SHARED)
+    except OSError:
+        return
+    with contextlib.suppress(PermissionError):  # someone else's file: already shared
+        os.fchmod(fd, SHARED)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+@contextlib.contextmanager
+def _line(lock_dir: Path) -> Iterator[None]:
+    """Held while a ticket is made or the line is read, so a ticket not yet made when the line is read gets a later
+    name: a ticket's name is taken before its file exists, and under load the two can be far apart.
+
+    A folder or a link in the lock's place (anyone can write there) cannot stop the queue: it goes on without it.
+    """
+    from filelock import FileLock
+
+    lock = FileLock(str(lock_dir / LINE_LOCK), mode=SHARED)
+    try:
+        lock.acquire()
+        held = True
+    except OSError:
+        held = False
+    try:
+        yield
+    finally:
+        if held:
+            lock.release()
+
+
 def _prune_tickets(queue: Path, mine: Path | None, stale_after: float = 2.0) -> list[Path]:
-    """Tickets still waiting, oldest first; a ticket whose lock nobody holds (its owner died) is removed."""
+    """Tickets still waiting, oldest first; a ticket whose lock nobody holds (its owner died) is removed.
+
+    gpu_slot makes every ticket a regular file: a folder or a link named like one is nobody's turn and is passed over.
+    """
     from filelock import FileLock, Timeout
 
-    tickets = sorted(queue.glob("*.lock"))
+    with _line(queue.parent):
+        tickets = sorted(queue.glob("*.lock"))
     alive = []
     for ticket in tickets:
         if ticket == mine:
             alive.append(ticket)
             continue
         try:
-            if time.time() - ticket.stat().st_mtime < stale_after:  # may be a ticket being created right now
+            status = ticket.lstat()
+            if not stat.S_ISREG(status.st_mode):
+                continue
+            if time.time() - status.st_mtime < stale_after:  # may be a ticket being created right now
                 alive.append(ticket)
                 continue
-            probe = FileLock(str(ticket), blocking=False)
+            probe = FileLock(str(ticket), blocking=False, mode=SHARED)
             probe.acquire()
         except Timeout:
             alive.append(ticket)
@@ -329,27 +385,35 @@ def gpu_slot(settings: Settings, participant: str | None = None, report: Callabl
     lock_dir = Path(w.lock_dir).expanduser()
     queue = lock_dir / QUEUE_DIR
     try:
-        queue.mkdir(parents=True, exist_ok=True)
+        _shared_folder(lock_dir)
+        _shared_folder(queue)
     except OSError as exc:
         raise SettingsError(f"workshop.lock_dir {str(lock_dir)!r} cannot be used ({exc.strerror}): ask the host to "
                             "create it writable for all participants, or set workshop.lock_dir='' to train "
                             "without the queue") from exc
-    info = {"participant": who, "pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
-    ticket_path = queue / f"{time.time_ns():020d}-{os.getpid()}.lock"
-    ticket = FileLock(str(ticket_path))
-    ticket.acquire()
-    ticket_path.with_suffix(".json").write_text(json.dumps(info))
+    with _line(lock_dir):
+        asked = time.time_ns()  # the place in line: the ticket's name and its "since" say the same moment
+        info = {"participant": who, "pid": os.getpid(), "host": socket.gethostname(), "since": asked / 1e9}
+        ticket_path = queue / f"{asked:020d}-{os.getpid()}.lock"
+        ticket = FileLock(str(ticket_path), mode=SHARED)
+        ticket.acquire()
+        _write_shared(ticket_path.with_suffix(".json"), json.dumps(info))
     held: tuple[int, Any] | None = None
     start, last = time.monotonic(), ""
     try:
         while held is None:
             waiting = _prune_tickets(queue, ticket_path)
+            unusable = []
             if waiting and waiting[0] == ticket_path:
                 for i in range(k):
-                    lock = FileLock(str(lock_dir / f"{SLOT_PREFIX}{i}.lock"), blocking=False)
+                    path = lock_dir / f"{SLOT_PREFIX}{i}.lock"
+                    lock = FileLock(str(path), blocking=False, mode=SHARED)
                     try:
                         lock.acquire()
                     except Timeout:
+                        continue
+                    except OSError as exc:  # a folder or a link in the slot's place: out of use until removed
+                        unusable.append(f"{path.name} ({exc.strerror})")
                         continue
                     held = (i, lock)
                     break
@@ -359,6 +423,8 @@ def gpu_slot(settings: Settings, participant: str | None = None, report: Callabl
             busy = ", ".join(h["participant"] for h in queue_status(lock_dir)["holders"]) or "starting"
             text = (f"Waiting for a GPU slot: you are {_ordinal(ahead + 1)} in line; all {k} slot(s) are busy "
                     f"({busy}).")
+            if unusable:
+                text += f" {', '.join(unusable)} cannot be locked: ask the host to remove {'it' if len(unusable) == 1 else 'them'} from {lock_dir}."
             if text != last:
                 report(text)
                 last = text
@@ -371,13 +437,14 @@ def gpu_slot(settings: Settings, participant: str | None = None, report: Callabl
         ticket.release()
     slot, lock = held
     side = lock_dir / f"{SLOT_PREFIX}{slot}.json"
-    side.write_text(json.dumps({**info, "since": time.time()}))
+    _write_shared(side, json.dumps({**info, "asked": info["since"], "since": time.time()}))
     waited = time.monotonic() - start
     report(f"GPU slot {slot + 1} of {k} is yours" + (f" (waited {waited:.0f} s)." if waited >= 1 else "."))
     try:
         yield slot
     finally:
-        side.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # gone, or a stray folder in its place
+            side.unlink()
         lock.release()
         _free_gpu_cache()
 

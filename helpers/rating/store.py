@@ -13,10 +13,14 @@ Why these choices:
 - **Parameterised queries only.** Column names are taken from a fixed list, values are always bound.
 - **One row per (rater, item).** A store is opened for one rater and can only write that rater's
   rows, so one rater can never overwrite another's ratings.
+- **A new database is readable and writable by everyone** (SQLite gives its journal the same mode): a workshop
+  room's store is written by every participant, each another user under JupyterHub; the folder it is in decides
+  who can reach it.
 """
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -115,6 +119,7 @@ class RatingStore:
         self.rater = check_rater(rater)
         self.simulated = simulated
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _create_shared(self.path)
         self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
@@ -219,6 +224,18 @@ class RatingStore:
     def raters(self) -> list[str]:
         """Names of everyone who has rated in this store."""
         return [r[0] for r in self._conn.execute("SELECT DISTINCT rater FROM ratings ORDER BY rater")]
+
+
+def _create_shared(path: Path) -> None:
+    """Create the database file readable and writable by everyone, whatever the umask (see the module docstring)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o666)
+    finally:
+        os.close(fd)
 
 
 def read_store(path: str | Path, timeout: float = 60.0) -> tuple[list[RatingItem], list[Rating]]:

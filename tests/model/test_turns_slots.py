@@ -155,3 +155,125 @@ def test_the_wait_loop_survives_a_malformed_holder_file(tmp_path):
         assert messages == ["Waiting for a GPU slot: you are 1st in line; all 1 slot(s) are busy (starting)."]
     finally:
         holder.release()
+
+
+def test_entries_of_the_lock_folder_that_are_not_lock_files_crash_nothing(tmp_path):
+    """A folder or a link where a ticket or a slot lock belongs (anyone can make one) is passed over, not opened."""
+    queue = tmp_path / "queue"
+    queue.mkdir()
+    old = time.time() - 60
+    target = tmp_path / "old-file"
+    target.write_text("")
+    for entry, make in ((queue / "00000000000000000001-1.lock", lambda p: p.mkdir()),     # first in line
+                        (queue / "00000000000000000002-2.lock", lambda p: p.symlink_to(target)),
+                        (tmp_path / "slot-0.lock", lambda p: p.mkdir()),
+                        (tmp_path / "slot-1.lock", lambda p: p.symlink_to(target)),
+                        (tmp_path / "line.lock", lambda p: p.mkdir()),
+                        (tmp_path / "slot-2.json", lambda p: p.mkdir())):  # the free slot's status file
+        make(entry)
+        os.utime(entry, (old, old), follow_symlinks=False)
+    os.utime(target, (old, old))
+    settings = load_settings("ci", {"workshop": {"lock_dir": str(tmp_path), "gpu_slots": 3, "poll_seconds": 0.05}})
+    with gpu_slot(settings, participant="ada", report=lambda _: None, timeout=5) as slot:
+        assert slot == 2  # slots 0 and 1 cannot be locked; the stray entries in line are nobody's turn
+    assert queue_status(tmp_path) == {"holders": [], "waiting": []}
+
+
+def test_a_slot_that_cannot_be_locked_is_named_to_the_waiter(tmp_path):
+    (tmp_path / "slot-0.lock").mkdir()
+    settings = load_settings("ci", {"workshop": {"lock_dir": str(tmp_path), "gpu_slots": 1, "poll_seconds": 0.05}})
+    messages = []
+    with pytest.raises(TimeoutError, match="no GPU slot became free"):
+        with gpu_slot(settings, participant="ada", report=messages.append, timeout=0.3):
+            pass
+    assert len(messages) == 1 and "slot-0.lock" in messages[0] and "ask the host to remove" in messages[0]
+
+
+def test_a_holders_slot_file_says_when_it_asked_for_its_turn(tmp_path):
+    settings = load_settings("ci", {"workshop": {"lock_dir": str(tmp_path), "gpu_slots": 1, "poll_seconds": 0.05}})
+    before = time.time()
+    with gpu_slot(settings, participant="ada", report=lambda _: None):
+        (holder,) = queue_status(tmp_path)["holders"]
+        assert before <= holder["asked"] <= holder["since"] <= time.time()
+
+
+SLOW_TICKET = """
+import json, sys, time
+from pathlib import Path
+import filelock
+from helpers.core.config import load_settings
+from helpers.model.turns import gpu_slot
+lock_dir, slow, go = sys.argv[1], float(sys.argv[2]), Path(sys.argv[3])
+
+
+class Slow(filelock.FileLock):
+    def acquire(self, *args, **kwargs):
+        if Path(self.lock_file).parent.name == "queue" and slow:  # the ticket's name is taken; making it is slow
+            print("NAMED", flush=True)
+            time.sleep(slow)
+        return super().acquire(*args, **kwargs)
+
+
+filelock.FileLock = Slow
+settings = load_settings("ci", {"workshop": {"lock_dir": lock_dir, "gpu_slots": 1, "poll_seconds": 0.05}})
+print("READY", flush=True)
+while not slow and not go.exists():
+    time.sleep(0.01)
+with gpu_slot(settings, participant="ab"[slow == 0], report=lambda _: None):
+    start = time.time()
+    time.sleep(0.5)
+print(json.dumps({"start": start}))
+"""
+
+
+def test_a_ticket_named_earlier_but_made_later_keeps_its_place_in_line(tmp_path):
+    """Under load, taking a ticket's name and making its file can be far apart: whoever named theirs first is first."""
+    go = tmp_path / "go"
+    procs = {}
+    for name, slow in (("b", "0"), ("a", "1.5")):
+        procs[name] = subprocess.Popen([sys.executable, "-c", SLOW_TICKET, str(tmp_path / "locks"), slow, str(go)],
+                                       cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert procs[name].stdout.readline().strip() == "READY", procs[name].stderr.read()
+    assert procs["a"].stdout.readline().strip() == "NAMED"  # a has its place in line; its ticket is not made yet
+    go.write_text("")                                         # b asks now, after a
+    starts = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        starts[name] = json.loads(out.strip().splitlines()[-1])["start"]
+    assert starts["a"] < starts["b"], "b was served before a, who asked first"
+
+
+def test_every_file_of_the_queue_can_be_used_by_every_participant(tmp_path):
+    """With JupyterHub each participant is another user: all must write tickets into the queue folder, open every
+    lock (a lock is opened for writing) and overwrite a slot's status file, whoever made them first."""
+    import stat
+
+    from filelock import FileLock
+
+    lock_dir = tmp_path / "locks"
+    settings = load_settings("ci", {"workshop": {"lock_dir": str(lock_dir), "gpu_slots": 1, "poll_seconds": 0.05}})
+    modes = {}
+
+    def look(_):
+        modes.update({p.relative_to(lock_dir).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in lock_dir.rglob("*")})
+
+    old = os.umask(0o022)  # the usual umask: files 644, folders 755
+    try:
+        with gpu_slot(settings, participant="ada", report=lambda _: None):
+            look(None)
+        busy = FileLock(str(lock_dir / "slot-0.lock"))
+        busy.acquire()
+        try:
+            with pytest.raises(TimeoutError):
+                with gpu_slot(settings, participant="bo", report=look, timeout=0.2):  # look while bo's ticket waits
+                    pass
+        finally:
+            busy.release()
+    finally:
+        os.umask(old)
+    tickets = [name for name in modes if name.startswith("queue/")]
+    assert {n.rsplit(".", 1)[1] for n in tickets} == {"lock", "json"}
+    shared = {name: oct(mode) for name, mode in modes.items()
+              if mode & (0o777 if name == "queue" else 0o666) != (0o777 if name == "queue" else 0o666)}
+    assert not shared, f"not usable by the other participants: {shared}"

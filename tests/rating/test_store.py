@@ -130,6 +130,31 @@ def test_reading_the_ratings_needs_no_write_access(read_only_db):
         "ratings.sqlite"]
 
 
+def test_the_room_store_made_by_the_host_takes_every_participants_ratings():
+    """With JupyterHub each participant is another user: the database the host created (umask 022) must be writable
+    by all of them, in the shared folder the host made writable by all."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="ratings-room-"))
+    folder.chmod(0o777)
+    path = folder / "ratings.sqlite"
+    old = os.umask(0o022)
+    try:
+        with RatingStore(path, "host") as store:
+            store.add_items(make_items(3))
+        assert path.stat().st_mode & 0o666 == 0o666
+
+        def rate():
+            with RatingStore(path, "ada") as store:
+                return store.set("qa-000", "choice", "A", ORDER).choice
+
+        assert _as_unprivileged(rate) == "A"
+    finally:
+        os.umask(old)
+        shutil.rmtree(folder)
+
+
 def test_an_empty_file_is_named_and_stays_empty(tmp_path):
     from helpers.rating import read_ratings
 
