@@ -54,6 +54,23 @@ def _cell_error(exc: Exception) -> str:
     return f"cell {index}: {ename}: {evalue}" if index is not None else f"{ename}: {evalue}"
 
 
+def ipc_kernel_manager() -> type:
+    """A kernel manager that talks to its kernel over local sockets (IPC) instead of TCP ports.
+
+    The runner's kernels live on this machine only; over TCP, ipykernel warns at every start that the traffic is
+    unencrypted ("Kernel is running over TCP without encryption"). Over IPC there is no port to listen on.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+    return IPCKernelManager
+
+
 def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], timeout: int) -> float:
     """Execute one notebook with papermill; seconds taken, or NotebookFailed."""
     import papermill
@@ -62,7 +79,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], t
     try:
         papermill.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name="python3",
                                    cwd=str(notebook.parent), execution_timeout=timeout, progress_bar=False,
-                                   log_output=False)
+                                   log_output=False, kernel_manager_class=ipc_kernel_manager())
     except Exception as exc:  # papermill raises PapermillExecutionError, timeouts and kernel deaths
         raise NotebookFailed(f"{notebook.name} failed at {_cell_error(exc)}\n"
                              f"executed notebook: {output}") from exc
