@@ -33,7 +33,7 @@ from ..core import record
 from ..core.config import Settings
 from ..core.environment import library_versions, peak_memory_mb
 from ..core.live_plot import LivePlot
-from ..core.runs import RunDir, file_hash, read_jsonl, write_json
+from ..core.runs import RunDir, file_hash, read_jsonl, write_json, write_jsonl
 from ..model.loading import compute_dtype, load_adapter, load_model, load_tokenizer, trained_adapter
 from ..model.turns import gpu_turn
 from ..sft.trainer import write_log_csv
@@ -250,11 +250,37 @@ def _tune(run: RunDir, settings: Settings, train_pairs: list[dict[str, Any]], ev
     trainer.train()
     wall = time.perf_counter() - start
     after = evaluation_at_end(trainer)
+    write_jsonl(run.path("dpo_logps"), heldout_logps(trainer))
     if adapter_out.exists():
         shutil.rmtree(adapter_out)
     trainer.model.save_pretrained(adapter_out, selected_adapters=["default"])
     plot.save(run.plots / "dpo.png")
     return before, after, wall, trainer.state.global_step, trainer.state.log_history
+
+
+def heldout_logps(trainer: Any) -> list[dict[str, float]]:
+    """Per held-out pair, the summed log-probabilities of the chosen and rejected replies under the policy (now)
+    and the reference (TRL's precomputed ones), from the same masked forward pass TRL's loss uses."""
+    model = trainer.model
+    was_training = model.training
+    model.eval()
+    rows: list[dict[str, float]] = []
+    try:
+        for batch in trainer.get_eval_dataloader():
+            batch = trainer._prepare_inputs(batch)
+            kwargs = {k: v for k, v in batch.items() if k not in ("completion_mask", "ref_chosen_logps",
+                                                                  "ref_rejected_logps")}
+            labels = batch["input_ids"].masked_fill(batch["completion_mask"] == 0, -100)
+            with torch.no_grad():
+                per_token = model(**kwargs, use_cache=False, labels=labels, fused_lm_head=True).log_probs
+            logps = per_token[:, -(batch["completion_mask"].size(1) - 1):].sum(dim=1)
+            chosen, rejected = logps.chunk(2, dim=0)
+            for values in zip(chosen, rejected, batch["ref_chosen_logps"], batch["ref_rejected_logps"]):
+                rows.append(dict(zip(("policy_chosen", "policy_rejected", "ref_chosen", "ref_rejected"),
+                                     (round(float(v), 6) for v in values))))
+    finally:
+        model.train(was_training)
+    return rows
 
 
 def pairs_table(pairs: list[dict[str, Any]], n: int = 5) -> list[dict[str, str]]:
