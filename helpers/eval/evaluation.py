@@ -264,6 +264,11 @@ def _prepare(run: RunDir, settings: Settings) -> tuple[list[dict[str, Any]], lis
     return select_examples(test, settings.eval.max_examples, settings.eval.seed), train, catalog, labels, prompted
 
 
+def prompted_baseline(run: RunDir, settings: Settings) -> tuple[str, list[tuple[str, str]]]:
+    """The prompted baseline's system message and few-shot (question, answer) pairs for this run."""
+    return _prepare(run, settings)[4]
+
+
 def _generator(run: RunDir, settings: Settings, models: Sequence[str], prompted: tuple[str, Any], progress: bool,
                generate: GenerateFn | None) -> GenerateFn:
     """The answers of ``models``: from eval/answers.jsonl where kept, else generated (the model loads only then)."""
@@ -312,6 +317,31 @@ def baseline_report(run: RunDir, settings: Settings, progress: bool = True,
     return evaluation
 
 
+def constrained_routing(run: RunDir, settings: Settings, evaluation: Evaluation, model: str) -> pd.DataFrame:
+    """Routing of ``model`` on the evaluated tickets, free text (as evaluated) beside constrained decoding."""
+    from ..model.constrained import generate_constrained
+    from ..model.loading import load_adapter, load_from_settings, trained_adapter
+    from .metrics import predicted_intents
+
+    free = routing_rows(evaluation.frame[evaluation.frame.model == model])
+    tickets = {ex["id"]: ex for ex in read_jsonl(run.need("test_split"))}
+    examples = [tickets[i] for i in free.id]
+    with gpu_turn(settings):
+        lm, tokenizer = load_from_settings(settings.model)
+        if model in ADAPTERS:
+            lm = load_adapter(lm, trained_adapter(run, ADAPTERS[model], settings.model.base_model))
+        results = generate_constrained(lm, tokenizer, examples, [f"Intent: {label}" for label in evaluation.labels],
+                                       batch_size=settings.eval.batch_size)
+    constrained = predicted_intents([r.answer for r in results], evaluation.labels)
+    rows = []
+    for name, predicted in (("free text", free.predicted_intent.tolist()), ("constrained", constrained)):
+        scores = routing_scores(free.intent.tolist(), predicted, evaluation.labels)
+        rows.append({"decoding": name, "macro_f1": round(scores.macro_f1, 4), "accuracy": round(scores.accuracy, 4),
+                     "unparsed_rate": round(scores.unparsed_rate, 4), "n": len(predicted)})
+    return pd.DataFrame(rows).set_index("decoding")
+
+
 __all__ = ["ADAPTERS", "Evaluation", "MODELS", "available_models", "baseline_report", "cached_generator",
+           "constrained_routing", "prompted_baseline",
            "evaluate_run", "fingerprint", "generate_records", "generation_records", "load_catalog", "main_model",
            "model_generator", "ratings_summary", "select_examples", "summarise", "train_counts", "write_evaluation"]

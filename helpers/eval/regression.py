@@ -144,12 +144,17 @@ def _read(path: Path, what: str) -> dict[str, Any]:
         raise BaselineError(f"{what} {path} is not valid JSON (line {exc.lineno}): {exc.msg}") from exc
 
 
+def baseline_path(profile: str) -> Path:
+    """The committed regression baseline of a profile: baselines/<profile>.json."""
+    return BASELINES / f"{profile}.json"
+
+
 def baseline_path_for(metrics: dict[str, Any], run_dir: Path) -> Path:
     """baselines/<profile>.json for the profile recorded in the run's metrics."""
     profile = metrics.get("profile")
     if not profile:
         raise BaselineError(f"{run_dir / 'metrics.json'} records no 'profile'; pass --baseline FILE")
-    return BASELINES / f"{profile}.json"
+    return baseline_path(profile)
 
 
 def check_run(run_dir: str | Path, baseline: str | Path | None = None,

@@ -190,6 +190,36 @@ def worst_answers(frame: pd.DataFrame, model: str, n: int = 10) -> pd.DataFrame:
     return rows[["id", "task", "outcome", "prompt", "answer", "reference", "problem"]].head(n).reset_index(drop=True)
 
 
+def outcome_examples(frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """One real product answer of each outcome, from as many different models as possible (for notebook 06)."""
+    qa = qa_rows(frame)
+    rows, used = [], []
+    for outcome in OUTCOMES:
+        pool = qa[qa.outcome == outcome]
+        if pool.empty:
+            continue
+        fresh = pool[~pool.model.isin(used)]
+        pick = (fresh if len(fresh) else pool).sample(1, random_state=seed).iloc[0]
+        used.append(pick.model)
+        rows.append({"outcome": outcome, "model": pick.model, "prompt": pick.prompt, "answer": pick.answer,
+                     "why": pick.problem or "every asked value stated as the catalog has it"})
+    return pd.DataFrame(rows, columns=["outcome", "model", "prompt", "answer", "why"])
+
+
+def breakdown_table(breakdown_: dict[str, Any]) -> pd.DataFrame:
+    """The shipped model's breakdown as one table: a row per product (outcomes) and per intent (F1, errors)."""
+    rows = [{"kind": "product", "name": name, "test_n": b["n"], "score": round(b["correct"] / b["n"], 3),
+             "errors": ", ".join(f"{b[o]} {o}" for o in OUTCOMES[1:] if b[o]), "train_examples": b["train_examples"]}
+            for name, b in (breakdown_.get("product") or {}).items()]
+    rows += [{"kind": "intent", "name": name, "test_n": b["n"], "score": b["f1"],
+              "errors": ", ".join([f"{b['unparsed']} unparsed"] * bool(b["unparsed"])
+                                  + [f"{v} as {k}" for k, v in b["confused_with"].items()]),
+              "train_examples": b["train_examples"]}
+             for name, b in (breakdown_.get("intent") or {}).items()]
+    return pd.DataFrame(rows, columns=["kind", "name", "test_n", "score", "errors", "train_examples"]).sort_values(
+        ["kind", "score"]).reset_index(drop=True)
+
+
 def goals(models: dict[str, dict[str, Any]], min_accuracy: float = 0.80, min_f1: float = 0.90,
           max_unparsed: float = 0.05) -> pd.DataFrame:
     """The course's targets for the model it ships (dpo, else sft) against the base, each with whether it is met."""
@@ -222,6 +252,6 @@ def goals(models: dict[str, dict[str, Any]], min_accuracy: float = 0.80, min_f1:
     return pd.DataFrame(rows, columns=["goal", "value", "met"]).set_index("goal")
 
 
-__all__ = ["COMPARISONS", "breakdown", "comparison_pairs", "goals", "headline",
+__all__ = ["COMPARISONS", "breakdown", "breakdown_table", "outcome_examples", "comparison_pairs", "goals", "headline",
            "main_model", "metric_intervals", "paired_comparisons", "qa_rows", "routing_rows", "score_records",
            "worst_answers"]
