@@ -141,9 +141,19 @@ def selective_causal_lm_loss(model: Any, inputs: dict[str, torch.Tensor]) -> tup
 
 
 # ---------------------------------------------------------------- model
+def lora_config(settings: Settings) -> Any:
+    """The LoraConfig these settings train (rank, alpha, dropout, target modules)."""
+    from peft import LoraConfig
+
+    t = settings.train
+    target = "all-linear" if t.target_modules == ["all-linear"] else t.target_modules
+    return LoraConfig(r=t.lora_r, lora_alpha=t.lora_alpha, lora_dropout=t.lora_dropout, target_modules=target,
+                      bias="none", task_type="CAUSAL_LM")
+
+
 def prepare_peft_model(settings: Settings) -> tuple[Any, Any]:
     """The base model (4-bit NF4 or full precision) with a fresh LoRA adapter, and its tokenizer."""
-    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+    from peft import get_peft_model, prepare_model_for_kbit_training
 
     m, t = settings.model, settings.train
     tokenizer = load_tokenizer(m.base_model, m.trust_remote_code)
@@ -152,10 +162,7 @@ def prepare_peft_model(settings: Settings) -> tuple[Any, Any]:
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=t.gradient_checkpointing)
     elif t.gradient_checkpointing:
         model.gradient_checkpointing_enable()
-    target = "all-linear" if t.target_modules == ["all-linear"] else t.target_modules
-    config = LoraConfig(r=t.lora_r, lora_alpha=t.lora_alpha, lora_dropout=t.lora_dropout, target_modules=target,
-                        bias="none", task_type="CAUSAL_LM")
-    return get_peft_model(model, config), tokenizer
+    return get_peft_model(model, lora_config(settings)), tokenizer
 
 
 # ---------------------------------------------------------------- the trainer and its callbacks
