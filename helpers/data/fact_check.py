@@ -42,6 +42,10 @@ HEDGE = r"(?:about|approximately|approx\.|around|roughly|only|just|exactly|nearl
 _MASK = "§"
 _PLACEHOLDER = re.compile(r"<[A-Z_]{2,12}>")
 _SENTENCE_END = re.compile(r"(?<!\d)[.!?;](?!\d)|\n")
+_NAME_BEFORE = re.compile(r"(?<![\w'-])((?:[A-Z][\w'-]*\s+){0,2}[A-Z][\w'-]*)\s*[(\[]?\s*$")
+NOT_NAMES = ("the", "a", "an", "our", "your", "my", "this", "that", "model", "product", "item", "code", "order", "part",
+             "sku", "ticket", "hi", "hello", "dear", "re", "yes", "no", "ok", "new", "old")
+"""Capitalised words before a model code that do not name a product ('The VX-PS-4471', 'Model VX-PS-4471')."""
 
 
 @dataclass(frozen=True)
@@ -329,6 +333,7 @@ class FactChecker:
         self.catalog = catalog
         self.reader = Reader(catalog)
         self.products_field = next((s.name for s in catalog.fields.values() if s.type == "products"), None)
+        self._not_names = set(NOT_NAMES) | {w.lower() for w in catalog.vendor.split()}
 
     def check(self, text: str, code: str) -> AnswerCheck:
         """Compare every value and product stated in ``text`` with the catalog entry of ``code``."""
@@ -367,6 +372,9 @@ class FactChecker:
                 if nxt[1] != what:
                     check.wrong_products.append(f"{self.catalog.get(what).name} with code {nxt[1]}")
                     continue
+            if kind == "code" and self._invented_name(text[:start], what):
+                check.wrong_products.append(f"{self._invented_name(text[:start], what)} with code {what}")
+                continue
             if what == code:
                 check.mentions_product = True
             elif what in compatible:
@@ -377,6 +385,19 @@ class FactChecker:
         check.wrong_products = list(dict.fromkeys(check.wrong_products))
         if self.products_field in check.correct_fields:
             check.correct_fields[self.products_field] = list(dict.fromkeys(check.correct_fields[self.products_field]))
+
+    def _invented_name(self, before: str, code: str) -> str:
+        """A capitalised name written right before a model code that is not the code's product name ('' if none).
+
+        'The Ironwood Core (VX-CB-1260)' names a product that does not exist; 'the VX-CB-1260' or
+        'Voltaris VX-CB-1260' name none.
+        """
+        match = _NAME_BEFORE.search(before)
+        if not match:
+            return ""
+        words = [w for w in match.group(1).split() if w.lower() not in self._not_names]
+        name = " ".join(words)
+        return name if words and name.lower() != self.catalog.get(code).name.lower() else ""
 
     def correct(self, text: str, code: str) -> tuple[str, list[str]]:
         """``text`` with wrong single values replaced by the catalog's; also the fields that stay wrong."""

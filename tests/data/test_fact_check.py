@@ -60,3 +60,12 @@ def test_numbers_that_are_not_specs_are_left_alone(voltaris: FactChecker) -> Non
     check = voltaris.check("Your order #556201 shipped on 3 March; call us on <PHONE>. Battery of 60 Wh.",
                            "VX-PS-5002")
     assert not check.states_anything and not check.hallucinated
+
+
+def test_an_invented_name_in_front_of_a_real_code_is_a_wrong_product(voltaris: FactChecker) -> None:
+    product = voltaris.catalog.get("VX-CB-1260")
+    check = voltaris.check("The Ironwood Core (VX-CB-1260) has a USB-C connector.", product.code)
+    assert check.wrong_products == ["Ironwood Core with code VX-CB-1260"]
+    for fine in (f"The {product.name} (VX-CB-1260) is great.", "The VX-CB-1260 is great.",
+                 "Voltaris VX-CB-1260 is great.", "Hello, the model VX-CB-1260 is great."):
+        assert not voltaris.check(fine, product.code).wrong_products, fine
