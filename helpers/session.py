@@ -104,7 +104,25 @@ def start(run_name: str, profile: str = "", overrides: dict[str, Any] | None = N
         if not _capped:
             _capped.append(apply_memory_cap(settings))
     say(f"profile {settings.profile}, run directory {run.root}")
+    if notebook:
+        say(measured_time(settings.profile, notebook))
     return settings, run
 
 
-__all__ = ["SETTINGS_FILE", "read_run_settings", "resolve_settings", "settings_path", "start", "write_run_settings"]
+def measured_time(profile: str, notebook: str) -> str:
+    """One line saying how long this notebook took in the measured run behind the profile's baseline, if any."""
+    from .eval.regression import baseline_path
+
+    path = baseline_path(profile)
+    try:
+        baseline = json.loads(path.read_text(encoding="utf-8"))
+        seconds = baseline["course"]["notebook_seconds"][notebook]
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"time: not measured yet for profile {profile} (no course times in {path.name})"
+    course = baseline["course"].get("wall_seconds")
+    whole = f"; the whole course {course / 60:.1f} min" if course else ""
+    return (f"time: about {seconds / 60:.1f} min for this notebook under profile {profile} on 2 CPU cores "
+            f"(measured in run '{baseline.get('source_run', '?')}'{whole})")
+
+
+__all__ = ["SETTINGS_FILE", "measured_time", "read_run_settings", "resolve_settings", "settings_path", "start", "write_run_settings"]

@@ -151,3 +151,16 @@ def test_the_base_the_adapter_was_trained_on_is_accepted(run_on_other_base):
     assert trained_adapter(run, "train_adapter", "HuggingFaceTB/SmolLM2-360M-Instruct") == run.train / "adapter"
     (run.train / "adapter" / "metadata.json").unlink()  # an adapter made elsewhere records nothing to check
     assert trained_adapter(run, "train_adapter", "default") == run.train / "adapter"
+
+
+def test_a_notebook_prints_its_measured_time_from_the_profiles_baseline(monkeypatch, tmp_path):
+    import helpers.eval.regression as regression
+    from helpers.session import measured_time
+
+    monkeypatch.setattr(regression, "BASELINES", tmp_path)
+    assert "not measured yet" in measured_time("ci", "03_qlora_training")
+    (tmp_path / "ci.json").write_text(json.dumps({"source_run": "r7", "course": {
+        "wall_seconds": 600, "notebook_seconds": {"03_qlora_training": 90.0}}}))
+    assert measured_time("ci", "03_qlora_training") == (
+        "time: about 1.5 min for this notebook under profile ci on 2 CPU cores (measured in run 'r7'; the whole "
+        "course 10.0 min)")

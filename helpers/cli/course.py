@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..core import record
 from ..core.config import PROFILES, SettingsError, default_profile, load_settings, parse_assignment
 from ..core.record import HEADLINE
 from ..core.runs import open_run
@@ -100,13 +101,17 @@ def run_course(profile: str, run_name: str, runs_dir: Path, notebooks_dir: Path 
     notebooks = find_notebooks(notebooks_dir, only)
     bar = tqdm(notebooks, desc=f"{run_name} [{profile}]", unit="notebook", file=sys.stdout,
                disable=not echo, ascii=True, dynamic_ncols=False, ncols=80)
+    began = time.perf_counter()
     for nb in bar:
         bar.set_postfix_str(nb.stem)
         out = run.executed / nb.name
         seconds = execute_notebook(nb, out, params, timeout)
         results.append(NotebookResult(nb.stem, seconds, out))
+        record.update(run, {"course": {"notebook_seconds": {nb.stem: round(seconds, 1)}}})
         if echo:
             bar.write(f"  {nb.stem:<32} {seconds:7.1f} s")
+    if not only:  # the whole course: its wall-clock time, every notebook included
+        record.update(run, {"course": {"wall_seconds": round(time.perf_counter() - began, 1)}})
     return results
 
 

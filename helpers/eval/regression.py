@@ -187,9 +187,14 @@ def promote(run_dir: str | Path, baseline: str | Path | None = None) -> Path:
         raise BaselineError(f"{run_dir / 'metrics.json'} has no model metrics yet: run notebook 06_evaluation first")
     path = Path(baseline) if baseline else baseline_path_for(metrics, run_dir)
     previous = _read(path, "baseline") if path.exists() else {}
-    return write_json(path, {"profile": metrics.get("profile"), "source_run": run_dir.resolve().name,
-                             "tolerances": {**TOLERANCES, **previous.get("tolerances", {})},
-                             "models": models})
+    baseline = {"profile": metrics.get("profile"), "source_run": run_dir.resolve().name,
+                "tolerances": {**TOLERANCES, **previous.get("tolerances", {})}, "models": models}
+    for key in ("tolerance_note",):
+        if key in previous:
+            baseline[key] = previous[key]
+    if (metrics.get("course") or {}).get("notebook_seconds"):
+        baseline["course"] = metrics["course"]  # the measured times notebooks print (helpers.session)
+    return write_json(path, baseline)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

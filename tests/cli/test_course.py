@@ -80,3 +80,15 @@ def test_cli_set_with_unknown_field_fails_before_any_notebook(fake_course, tmp_p
     assert info.value.code == 2
     assert "train.max_stepz" in capsys.readouterr().err
     assert not (tmp_path / "runs" / "x" / "executed").exists()
+
+
+def test_the_runner_records_each_notebooks_time_and_the_whole_course(fake_course, tmp_path):
+    import json
+
+    (fake_course / "01_second.ipynb").unlink()
+    (fake_course / "02_third.ipynb").unlink()
+    run_course("ci", "timed", tmp_path / "runs", fake_course, echo=False, timeout=120)
+    course = json.loads((tmp_path / "runs" / "timed" / "metrics.json").read_text())["course"]
+    assert set(course["notebook_seconds"]) == {"00_first"} and course["notebook_seconds"]["00_first"] > 0
+    assert course["wall_seconds"] >= course["notebook_seconds"]["00_first"]
+    assert not (fake_course / "should_not_run").exists()
