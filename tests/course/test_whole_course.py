@@ -63,12 +63,20 @@ def test_06_metrics_contract_and_regression_baseline(ci_course, repo):
     assert metrics["profile"] == "ci" and metrics["base_model"] == "default"
     assert {"base", "prompted", "sft", "dpo"} <= set(metrics["models"])
     for model in metrics["models"].values():
-        for key in ("factual_accuracy", "factual_accuracy_ci", "hallucination_rate", "rouge_l", "intent_macro_f1", "n"):
+        for key in ("factual_accuracy", "factual_accuracy_ci", "hallucination_rate", "hallucination_rate_ci",
+                    "rouge_l", "intent_macro_f1", "intent_macro_f1_ci", "routing_unparsed_rate", "outcomes",
+                    "n_product_questions", "n_routing", "n"):
             assert key in model
+        assert set(model["outcomes"]) == {"correct", "contradicts", "no_answer", "degenerate"}
+        assert abs(sum(model["outcomes"].values()) - 1) < 1e-3
+        assert model["hallucination_rate"] == model["outcomes"]["contradicts"]
     for key in ("tokens_per_second", "peak_memory_mb", "wall_seconds", "best_val_loss", "first_val_loss",
                 "stopped_early"):
         assert key in metrics["training"]["sft"]
-    assert {"raw_records", "kept_examples", "train", "val", "test"} <= set(metrics["data"])
+    dpo = metrics["training"]["dpo"]
+    assert dpo["heldout_pairs"] > 0 and 0 <= dpo["heldout_accuracy"] <= 1 and dpo["heldout_prompts_in_training"] == 0
+    assert {"raw_records", "kept_examples", "train", "val", "feedback", "test"} <= set(metrics["data"])
+    assert set(metrics["course"]["notebook_seconds"]) >= set(NOTEBOOKS[:7])
     assert metrics["models"]["sft"]["factual_accuracy"] > metrics["models"]["base"]["factual_accuracy"]
     report = check_run(ci_course.root, repo / "baselines" / "ci.json")
     assert not report.failed, report.table()
@@ -78,3 +86,30 @@ def test_07_prices_the_run(ci_course):
     text = ci_course.text("07_cost_and_iteration")
     assert "make baseline RUN=ci" in text
     assert (ci_course.root / "plots" / "cost_breakdown.png").stat().st_size > 0
+
+
+def test_no_test_question_reaches_ratings_preferences_or_any_training(ci_course):
+    """The test split is only ever scored: none of its questions is a rating item, a preference pair's prompt, or an
+    example DPO or SFT trained on (or chose its best checkpoint by)."""
+    from helpers.core.examples import question
+    from helpers.dpo.trainer import prompt_key
+    from helpers.rating import read_ratings
+
+    ci_course.notebook("05_preference_tuning")
+    root = ci_course.root
+
+    def key(text):
+        return " ".join(str(text).lower().split())
+
+    test = {key(question(ex)) for ex in read_jsonl(root / "data" / "test.jsonl")}
+    assert test
+    for split in ("train", "val", "feedback"):
+        assert not test & {key(question(ex)) for ex in read_jsonl(root / "data" / f"{split}.jsonl")}, split
+    items, _ = read_ratings(root / "ratings" / "ratings.sqlite")
+    assert items and not test & {key(item.prompt) for item in items}
+    assert not test & {key(r["prompt"]) for r in read_jsonl(root / "ratings" / "candidates.jsonl")}
+    pairs = read_jsonl(root / "ratings" / "preferences.jsonl")
+    assert pairs and not test & {prompt_key(p) for p in pairs}
+    adapter = json.loads((root / "train" / "adapter" / "metadata.json").read_text())
+    assert set(adapter["split_hashes"]) >= {"train", "val"}
+
