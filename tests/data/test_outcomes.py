@@ -145,3 +145,15 @@ def test_loop_share_and_shares():
 def test_asked_field_must_be_declared(checker):
     with pytest.raises(ValueError, match="colour"):
         classify("650 W", "VX-PS-4471", ["colour"], checker)
+
+
+def test_a_synthesised_answer_names_the_product_as_the_question_did(repo: Path):
+    from helpers.data.synthesis import catalog_examples
+
+    catalog = Catalog.load(repo / "data_samples" / "voltaris" / "catalog.json")
+    examples, _ = catalog_examples(catalog, {"train": 3}, seed=13)
+    for ex in examples[:200]:
+        question, reply = ex["messages"][1]["content"], ex["messages"][2]["content"]
+        product = catalog.get(ex["meta"]["product"])
+        assert (product.code in reply) == (product.code in question), (question, reply)
+        assert (product.name in reply) == (product.name in question), (question, reply)
