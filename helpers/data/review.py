@@ -165,7 +165,8 @@ class ReviewWidget:
         it = self.items[self.index]
         detail = it.get("note") or "wrong: " + ", ".join(f"{k}: {v}" for k, v in it["wrong"].items())
         asked = f"<br><i>Q:</i> {html.escape(it['question'])}" if it["question"] else ""
-        self.header.value = (f"<b>{done}/{len(self.items)} decided</b> · item {html.escape(str(it['id']))} · "
+        where = f" ({html.escape(it['where'])})" if it.get("where") else ""
+        self.header.value = (f"<b>{done}/{len(self.items)} decided</b> · item {html.escape(str(it['id']))}{where} · "
                              f"{html.escape(it['status'])} · {html.escape(detail)}{asked}")
         label = it.get("original_label", "Agent wrote")
         self.original.value = f"<i>{html.escape(label)}:</i> {html.escape(it['original'])}"

@@ -41,10 +41,11 @@ def test_clicks_save_decisions_and_resume(tmp_path: Path) -> None:
 def test_the_widget_shows_item_text_as_text(tmp_path: Path) -> None:
     attack = '<img src=x onerror="alert(1)">'
     item = dict(ITEMS[0], id=attack, question=attack, original=attack, wrong={"wattage_w": [attack]})
-    app = ReviewWidget([item], tmp_path / "review.json")
+    sample = dict(item, id=f"redaction:{attack}", note=attack, where=f"{attack}.csv:2", original_label=attack)
+    app = ReviewWidget([item, sample], tmp_path / "review.json")
     assert "&lt;img" in app.header.value and "<img" not in app.header.value + app.original.value
     app.approve.click()
-    assert "<img" not in app.header.value
+    assert "<img" not in app.header.value + app.original.value and app.header.value.count("&lt;img") == 4
 
 
 HEARTHLINE = Path(__file__).resolve().parents[2] / "data_samples" / "hearthline"
