@@ -6,6 +6,7 @@ Every table holds customer text, so every helper returns it through :func:`helpe
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,10 @@ from ..core.display import figure_png, text_table
 from .cleaning import clean_message, clean_reply
 from .pii import redact, score_redaction
 from .sources import Quarantined, Ticket, load_tickets
+
+
+_HTML = re.compile(r"</[a-zA-Z][a-zA-Z0-9]*\s*>|<br\s*/?>", re.I)
+"""A closing tag or a line break: markup as exports carry it (an address in angle brackets is not)."""
 
 
 def _short(text: str, n: int = 160) -> str:
@@ -60,13 +65,12 @@ def planted_mess(source_dir: str | Path) -> Styler:
     return text_table(pd.DataFrame(rows))
 
 
-def showcase_ticket(tickets: list[Ticket], look_at: int = 400) -> Ticket:
-    """A ticket that shows what cleaning and redaction do: of the first ``look_at``, the one whose message holds
-    the most kinds of personal data, markup breaking ties."""
-    def shows(t: Ticket) -> tuple[int, bool]:
-        return len({s.type for s in redact(clean_message(t.message), [t.customer_name])[1]}), "<" in t.message
-
-    return max(tickets[:look_at], key=shows)
+def showcase_ticket(tickets: list[Ticket], look_at: int = 300) -> Ticket:
+    """A ticket that shows what cleaning and redaction do: of the first ``look_at`` with HTML markup (else of the
+    first ``look_at``), the one whose message holds the most kinds of personal data."""
+    marked = [t for t in tickets if _HTML.search(t.message)] or tickets
+    return max(marked[:look_at], key=lambda t: len({s.type for s in redact(clean_message(t.message),
+                                                                            [t.customer_name])[1]}))
 
 
 def before_after(ticket: Ticket) -> Styler:

@@ -46,7 +46,7 @@ def test_notebook_01_styles_no_table_itself(repo: Path) -> None:
     assert not [src for src in code if src.strip().splitlines()[-1].startswith(("pd.DataFrame(", "pd.read_json("))]
 
 
-def test_the_showcase_ticket_holds_the_most_kinds_of_personal_data() -> None:
-    plain = Ticket("T-2", "a.csv", 3, "Is it 650 W?", "Yes.")
+def test_the_showcase_ticket_has_markup_and_the_most_kinds_of_personal_data() -> None:
+    plain = Ticket("T-2", "a.csv", 3, "Is it 650 W? Call me on +49 30 2345678 or mail ann@mail.example.", "Yes.")
     rich = Ticket("T-3", "a.csv", 4, "<p>Call me on +49 30 2345678 or mail ann@mail.example.</p>", "Yes.")
     assert showcase_ticket([plain, TICKET, rich]) is rich
