@@ -99,7 +99,9 @@ def _run_in_lab(lab: dict, name: str, done: str, timeout_ms: int):
     browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(lab["url"].replace("/index.ipynb", f"/{name}.ipynb"))
+        # a workspace of its own, reset: only this notebook is open and active (not one restored from another test)
+        page.goto(lab["url"].replace("/lab/tree/index.ipynb", f"/lab/workspaces/{name[:2]}/tree/{name}.ipynb")
+                  + "&reset")
         page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=90_000)
         page.get_by_text(re.compile(r"^Python 3 .*\| Idle$")).first.wait_for(timeout=90_000)  # kernel connected
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
