@@ -1,14 +1,21 @@
 """Run every numbered notebook in order, headless, into one run directory (``make run``).
 
     python -m helpers.cli.course --profile ci --run smoke
+    python -m helpers.cli.course --profile ci --run kitchen --param source_dir=data_samples/hearthline
 
-Each notebook is executed by papermill with ``interactive=False`` into ``runs/<name>/executed/``. The
-runner stops at the first failing notebook, printing the failing cell's error and the executed
-notebook's path, and ends with the headline metrics from ``runs/<name>/metrics.json``.
+Each notebook is executed by papermill with ``interactive=False`` into ``runs/<name>/executed/``. Settings
+(``--set group.field=value``) reach every notebook; a notebook's own parameter (``--param name=value``, e.g.
+notebook 01's ``source_dir``) reaches the notebooks whose parameters cell declares it, and a name that no
+notebook declares fails before any runs. A ``--param`` value naming a file or folder that exists from where
+the command runs is passed as an absolute path (the notebooks run in ``notebooks/``). The runner stops at the
+first failing notebook, printing the failing cell's error and the executed notebook's path, and ends with the
+headline metrics from ``runs/<name>/metrics.json``.
 """
 from __future__ import annotations
 
 import argparse
+import ast
+import json
 import os
 import sys
 import time
@@ -23,6 +30,8 @@ from ..core.runs import open_run
 
 REPO = Path(__file__).resolve().parents[2]
 COLUMNS = (*HEADLINE, "n")  # the headline metrics and how many answers they rest on
+RUNNER_PARAMETERS = ("run_name", "runs_dir", "profile", "overrides", "interactive")
+"""Parameters the runner sets itself (from --run, --runs-dir, --profile and --set)."""
 
 
 class NotebookFailed(RuntimeError):
@@ -46,6 +55,34 @@ def find_notebooks(folder: Path, only: Sequence[str] = ()) -> list[Path]:
     if not found:
         raise FileNotFoundError(f"no numbered notebooks (NN_name.ipynb) in {folder}")
     return found
+
+
+def declared_parameters(notebook: Path) -> set[str]:
+    """The names that the notebook's cell tagged ``parameters`` assigns."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    cell = next((c for c in nb.get("cells", []) if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None:
+        return set()
+    source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+    return {t.id for node in ast.parse(source).body if isinstance(node, (ast.Assign, ast.AnnAssign))
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)}
+
+
+def notebook_parameters(notebooks: Sequence[Path], params: dict[str, Any]) -> dict[Path, dict[str, Any]]:
+    """Each notebook's share of ``params`` (those its parameters cell declares); ValueError for a name that
+    none of them declares or that the runner sets itself. Values naming an existing path become absolute."""
+    taken = sorted(set(params) & set(RUNNER_PARAMETERS))
+    if taken:
+        raise ValueError(f"--param {', '.join(taken)}: set by the runner; use --run, --runs-dir, --profile or --set")
+    declared = {nb: declared_parameters(nb) for nb in notebooks}
+    unknown = sorted(set(params) - set().union(*declared.values()))
+    if unknown:
+        known = sorted(set().union(*declared.values()) - set(RUNNER_PARAMETERS))
+        raise ValueError(f"--param {', '.join(unknown)}: no notebook run declares it; their parameters: "
+                         f"{', '.join(known)}")
+    resolved = {k: str(Path(v).resolve()) if isinstance(v, str) and v and Path(v).exists() else v
+                for k, v in params.items()}
+    return {nb: {k: v for k, v in resolved.items() if k in names} for nb, names in declared.items()}
 
 
 def _cell_error(exc: Exception) -> str:
@@ -89,23 +126,27 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], t
 
 def run_course(profile: str, run_name: str, runs_dir: Path, notebooks_dir: Path = REPO / "notebooks",
                only: Sequence[str] = (), overrides: dict[str, Any] | None = None,
-               timeout: int = 1800, echo: bool = True) -> list[NotebookResult]:
-    """Execute the notebooks in order into ``runs_dir/run_name``; raises NotebookFailed at the first failure."""
+               timeout: int = 1800, echo: bool = True,
+               notebook_params: dict[str, Any] | None = None) -> list[NotebookResult]:
+    """Execute the notebooks in order into ``runs_dir/run_name``; raises NotebookFailed at the first failure.
+
+    ``notebook_params`` go to the notebooks that declare them (see :func:`notebook_parameters`)."""
     from tqdm import tqdm
 
+    notebooks = find_notebooks(notebooks_dir, only)
+    own = notebook_parameters(notebooks, notebook_params or {})
     run = open_run(run_name, runs_dir)
     os.environ.pop("MPLBACKEND", None)  # a CI-wide backend must not leak into the kernels
     params = {"run_name": run_name, "runs_dir": str(run.root.parent), "profile": profile,
               "overrides": overrides or {}, "interactive": False}
     results: list[NotebookResult] = []
-    notebooks = find_notebooks(notebooks_dir, only)
     bar = tqdm(notebooks, desc=f"{run_name} [{profile}]", unit="notebook", file=sys.stdout,
                disable=not echo, ascii=True, dynamic_ncols=False, ncols=80)
     began = time.perf_counter()
     for nb in bar:
         bar.set_postfix_str(nb.stem)
         out = run.executed / nb.name
-        seconds = execute_notebook(nb, out, params, timeout)
+        seconds = execute_notebook(nb, out, {**params, **own[nb]}, timeout)
         results.append(NotebookResult(nb.stem, seconds, out))
         record.update(run, {"course": {"notebook_seconds": {nb.stem: round(seconds, 1)}}})
         if echo:
@@ -134,6 +175,17 @@ def _fmt(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def _parameter(text: str) -> tuple[str, Any]:
+    """'use_tokenizer=false' -> ('use_tokenizer', False); values are read as JSON when they parse, else as text."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise ValueError(f"--param expects name=value, got {text!r}")
+    try:
+        return name, json.loads(raw)
+    except json.JSONDecodeError:
+        return name, raw
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; exit code 0 on success, 1 when a notebook failed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -145,6 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
     parser.add_argument("--set", action="append", default=[], metavar="GROUP.FIELD=VALUE",
                         help="override a setting in every notebook, e.g. --set train.max_steps=40 (repeatable)")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a notebook's own parameter, given to the notebooks that declare it, e.g. "
+                             "--param source_dir=data_samples/hearthline (repeatable)")
     args = parser.parse_args(argv)
     profile = args.profile or default_profile()
     if profile not in PROFILES:
@@ -153,11 +208,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         overrides = dict(parse_assignment(a) for a in args.set)
         load_settings(profile, overrides)  # a wrong field fails here, before any notebook starts
-    except SettingsError as exc:
+        params = dict(_parameter(a) for a in args.param)
+        notebook_parameters(find_notebooks(Path(args.notebooks), only), params)  # so does an unknown parameter
+    except (SettingsError, ValueError) as exc:
         parser.error(str(exc))
     start = time.perf_counter()
     try:
-        run_course(profile, args.run, Path(args.runs_dir), Path(args.notebooks), only, overrides, timeout=args.timeout)
+        run_course(profile, args.run, Path(args.runs_dir), Path(args.notebooks), only, overrides, timeout=args.timeout,
+                   notebook_params=params)
     except NotebookFailed as exc:
         print(f"\nFAILED: {exc}", file=sys.stderr)
         return 1

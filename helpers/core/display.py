@@ -8,7 +8,8 @@ figures, so ``display(fig)``, a figure as a cell's last value and ``handle.updat
 Customer messages and model answers are untrusted: a pandas ``Styler`` renders cell text as HTML, so a ticket
 holding ``<img src=x onerror=...>`` would run its script in JupyterLab. :func:`text_table` is the one way
 notebooks show such a table: every cell, row label and column name is HTML-escaped and MathJax is off (so
-``$12.99 ... $15`` stays text too).
+``$12.99 ... $15`` stays text too). Plot labels made from data (categories, intents, reasons) go through
+:func:`plain`: matplotlib typesets text between dollar signs as math, and an unbalanced formula stops the plot.
 """
 from __future__ import annotations
 
@@ -41,6 +42,11 @@ def register_figure_formatter() -> bool:
         return False
     shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
     return True
+
+
+def plain(text: Any) -> str:
+    """Text for a matplotlib label, shown as it is: '$5 or $10' is never typeset (nor fails to parse) as math."""
+    return str(text).replace("$", r"\$")
 
 
 def _cell_text(value: Any) -> Any:

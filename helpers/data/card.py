@@ -10,6 +10,8 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from ..core.display import plain
+
 _MD_SYNTAX = re.compile(r"[\\`*_\[\]|#!]")
 
 
@@ -117,7 +119,7 @@ def card_markdown(card: dict[str, Any], funnel: Funnel) -> str:
 
 def funnel_figure(funnel: Funnel) -> Figure:
     """Horizontal bars of records removed per reason, one colour per source."""
-    removed = [(f"{r['source']}: {k}", v) for r in funnel.rows for k, v in r["removed"].items()]
+    removed = [(plain(f"{r['source']}: {k}"), v) for r in funnel.rows for k, v in r["removed"].items()]
     fig = Figure(figsize=(8, 0.3 * len(removed) + 1.2))
     ax = fig.add_subplot()
     ax.barh([k for k, _ in removed][::-1], [v for _, v in removed][::-1], color="tab:red")
@@ -148,7 +150,7 @@ def counts_figure(counts: dict[str, int], title: str) -> Figure:
     items = sorted(counts.items(), key=lambda kv: -kv[1])
     fig = Figure(figsize=(max(6, 0.16 * len(items) + 2), 3.4))
     ax = fig.add_subplot()
-    ax.bar([k for k, _ in items], [v for _, v in items], color="tab:green")
+    ax.bar([plain(k) for k, _ in items], [v for _, v in items], color="tab:green")
     ax.tick_params(axis="x", labelrotation=90, labelsize=6)
     ax.set_ylabel("examples")
     ax.set_title(title)

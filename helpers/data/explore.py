@@ -6,6 +6,7 @@ Every table holds customer text, so every helper returns it through :func:`helpe
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,10 @@ from ..core.display import figure_png, text_table
 from .cleaning import clean_message, clean_reply
 from .pii import redact, score_redaction
 from .sources import Quarantined, Ticket, load_tickets
+
+
+_HTML = re.compile(r"</[a-zA-Z][a-zA-Z0-9]*\s*>|<br\s*/?>", re.I)
+"""A closing tag or a line break: markup as exports carry it (an address in angle brackets is not)."""
 
 
 def _short(text: str, n: int = 160) -> str:
@@ -60,6 +65,14 @@ def planted_mess(source_dir: str | Path) -> Styler:
     return text_table(pd.DataFrame(rows))
 
 
+def showcase_ticket(tickets: list[Ticket], look_at: int = 300) -> Ticket:
+    """A ticket that shows what cleaning and redaction do: of the first ``look_at`` with HTML markup (else of the
+    first ``look_at``), the one whose message holds the most kinds of personal data."""
+    marked = [t for t in tickets if _HTML.search(t.message)] or tickets
+    return max(marked[:look_at], key=lambda t: len({s.type for s in redact(clean_message(t.message),
+                                                                            [t.customer_name])[1]}))
+
+
 def before_after(ticket: Ticket) -> Styler:
     """One ticket raw, cleaned, and cleaned plus redacted."""
     names = [ticket.customer_name]
@@ -82,6 +95,27 @@ def pii_score(source_dir: str | Path) -> tuple[dict[str, Any], Styler]:
     table = pd.DataFrame([{"type": k, "planted": v["planted"], "found": v["found"],
                            "recall": round(v["found"] / v["planted"], 4)} for k, v in score["by_type"].items()])
     return score, text_table(table)
+
+
+def pii_cases_table(score: dict[str, Any]) -> Styler:
+    """Recall and precision per type on a labelled case set (:func:`helpers.data.pii.score_cases`)."""
+    return text_table(pd.DataFrame([{"type": k, "values": v["values"], "found": v["found"], "recall": v["recall"],
+                                     "detected": v["detected"], "precision": v["precision"]}
+                                    for k, v in score["by_type"].items()]))
+
+
+def redaction_table(items: list[dict[str, Any]]) -> Styler:
+    """Sampled redactions (:func:`helpers.data.review.redaction_items`) for a person to check: before and after."""
+    return text_table(pd.DataFrame([{"item": it["id"], "redacted": it["note"][len("redacted: "):], "where": it["where"],
+                                     "before": it["original"], "after": it["proposed"]} for it in items],
+                                   columns=["item", "redacted", "where", "before", "after"]), wrap=True)
+
+
+def removal_table(items: list[dict[str, Any]]) -> Styler:
+    """Sampled removed tickets (:func:`helpers.data.review.removal_items`) for a person to check, by reason."""
+    return text_table(pd.DataFrame([{"item": it["id"], "reason": it["note"], "where": it["where"],
+                                     "message": it["question"], "reply": it["original"]} for it in items],
+                                   columns=["item", "reason", "where", "message", "reply"]), wrap=True)
 
 
 def funnel_table(rows: list[dict[str, Any]]) -> Styler:

@@ -33,7 +33,7 @@ from .fact_check import FactChecker
 from .grounding import REASONS, ground
 from .pii import placeholder_counts, redact
 from .quality import languages, quality_reason
-from .review import decide, load_decisions
+from .review import decide, kept_by_review, load_decisions, redaction_key, reviewed_text
 from .scope import narrow, scope_products
 from .sources import Loaded, Quarantined, load_bitext, load_tickets
 from .splits import SPLITS, assign_by_group, content_hash, leakage_report
@@ -93,6 +93,7 @@ def _tickets(source_dir: Path, catalog: Catalog, settings: DataSettings, funnel:
     checker = FactChecker(catalog)
     loaded = load_tickets(source_dir)
     n = funnel.step("load", "ticket", loaded.read, Counter(q.reason.split(" (")[0] for q in loaded.quarantine))
+    decisions = decisions or {}
     rows = []
     for t in loaded.tickets:
         msg, reply = clean_message(t.message), clean_reply(t.reply)
@@ -100,11 +101,18 @@ def _tickets(source_dir: Path, catalog: Catalog, settings: DataSettings, funnel:
             removals.add("ticket", t.id, "quality", "too long")
             continue
         names = [t.customer_name]
-        rows.append({"ticket": t, "message": redact(msg, names)[0], "reply": redact(reply, names)[0]})
+        message = reviewed_text(decisions, redaction_key(t.id, "message"), redact(msg, names)[0])
+        answer = reviewed_text(decisions, redaction_key(t.id, "reply"), redact(reply, names)[0])
+        if message is None or answer is None:
+            removals.add("ticket", t.id, "quality", "redaction rejected in review")
+            continue
+        kept_as = kept_by_review(decisions, t.id)  # a person kept this ticket although a filter removed it
+        rows.append({"ticket": t, "message": message if kept_as is None else kept_as, "reply": answer,
+                     "reviewed": kept_as is not None})
     langs = languages([r["message"] + " " + r["reply"] for r in rows])
     kept = []
     for r, lang in zip(rows, langs):
-        reason = quality_reason(r["message"], r["reply"], lang, settings.min_chars)
+        reason = None if r["reviewed"] else quality_reason(r["message"], r["reply"], lang, settings.min_chars)
         if reason:
             removals.add("ticket", r["ticket"].id, "quality", reason)
         else:
@@ -112,8 +120,11 @@ def _tickets(source_dir: Path, catalog: Catalog, settings: DataSettings, funnel:
     n = funnel.step("clean, redact, quality", "ticket", n, removals.count("ticket", "quality"))
     keep, dup = deduplicate([r["message"] + " || " + r["reply"] for r in kept], settings.near_dup_threshold)
     for i, (reason, _) in dup.items():
-        removals.add("ticket", kept[i]["ticket"].id, "dedup", reason)
-    kept = [kept[i] for i in keep]
+        if kept[i]["reviewed"]:
+            keep.append(i)
+        else:
+            removals.add("ticket", kept[i]["ticket"].id, "dedup", reason)
+    kept = [kept[i] for i in sorted(keep)]
     n = funnel.step("deduplicate", "ticket", n, removals.count("ticket", "dedup"))
     examples, flagged = [], []
     for r in kept:

@@ -1,16 +1,34 @@
-"""Reviewing flagged answers: approve, edit or reject each; headless, a rule decides.
+"""Reviewing what curation decided: approve, edit or reject each item; headless, a rule decides.
 
-A flagged item is a support reply that contradicted the catalog: either corrected from the catalog
-(the rule approves the correction) or not correctable (the rule rejects it). Decisions are stored in
-``<run>/data/review.json`` and applied by the next curation.
+A **flagged** item is a support reply that contradicted the catalog: either corrected from the catalog
+(the rule approves the correction) or not correctable (the rule rejects it). Without a ground truth to score
+redaction and filtering against, a person checks **samples** instead, stratified so that every kind shows up:
+
+* a redaction item (``redaction:<ticket id>:<message|reply>``, a few per placeholder type): approve keeps the
+  redacted text, edit replaces it (restore a value wrongly redacted, redact one that leaked), reject leaves the
+  ticket out of training;
+* a removal item (``removal:<ticket id>``, a few per reason of the quality and dedup stages): approve or reject
+  leaves it removed, edit keeps the ticket after all, with the edited text as its message (a message the
+  language detector misjudged, say); it still has to pass grounding like every other ticket.
+
+Decisions are stored in ``<run>/data/review.json`` and applied by the next curation.
 """
 from __future__ import annotations
 
 import json
+import random
+from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
+
+from .cleaning import clean_message, clean_reply
+from .pii import placeholder_counts, redact
+from .sources import Ticket
 
 DECISIONS = ("approve", "edit", "reject")
+REVIEWED_STAGES = ("quality", "dedup")
+"""Stages whose removals a person can overrule (load rejects are in the quarantine with their raw text; grounding
+removals protect the facts: a reply the checker cannot read is fixed in the catalog's schema, not overruled)."""
 
 
 def rule_decision(item: dict[str, Any]) -> dict[str, Any]:
@@ -29,6 +47,79 @@ def save_decisions(path: Path, decisions: dict[str, dict[str, Any]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(decisions, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+def redaction_key(ticket_id: str, part: str) -> str:
+    """The review id of one part ('message' or 'reply') of a ticket as redacted."""
+    return f"redaction:{ticket_id}:{part}"
+
+
+def removal_key(ticket_id: str) -> str:
+    """The review id of a removed ticket."""
+    return f"removal:{ticket_id}"
+
+
+def reviewed_text(decisions: dict[str, dict[str, Any]], key: str, text: str) -> str | None:
+    """The text after a person's decision on a sample item: their edit, None when rejected, else ``text``."""
+    decision = decisions.get(key)
+    if decision is None or decision["decision"] == "approve":
+        return text
+    return decision["text"] if decision["decision"] == "edit" else None
+
+
+def kept_by_review(decisions: dict[str, dict[str, Any]], ticket_id: str) -> str | None:
+    """The message a person kept a removed ticket with (their edit of a removal item), or None."""
+    decision = decisions.get(removal_key(ticket_id))
+    return decision["text"] if decision and decision["decision"] == "edit" else None
+
+
+def _prepared(ticket: Ticket) -> dict[str, tuple[str, str]]:
+    """Each part of a ticket cleaned, and cleaned then redacted."""
+    out = {}
+    for part, text in (("message", clean_message(ticket.message)), ("reply", clean_reply(ticket.reply))):
+        out[part] = (text, redact(text, [ticket.customer_name])[0])
+    return out
+
+
+def _spread(groups: dict[str, list[Any]], per_group: int, seed: int) -> list[Any]:
+    """Up to ``per_group`` members of every group, drawn with a fixed seed, groups in name order."""
+    rng = random.Random(seed)
+    return [x for name in sorted(groups) for x in rng.sample(groups[name], min(per_group, len(groups[name])))]
+
+
+def redaction_items(tickets: Iterable[Ticket], per_type: int = 3, seed: int = 0) -> list[dict[str, Any]]:
+    """Review items for a stratified sample of redactions: up to ``per_type`` ticket parts per placeholder type."""
+    by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for t in tickets:
+        for part, (clean, redacted) in _prepared(t).items():
+            if clean == redacted:
+                continue
+            types = sorted(placeholder_counts(redacted))
+            item = {"id": redaction_key(t.id, part), "status": "redaction", "note": "redacted: " + ", ".join(types),
+                    "where": f"{t.file}:{t.line}", "question": "", "original_label": f"The {part}, before redaction",
+                    "original": clean, "proposed": redacted, "wrong": {}}
+            for kind in types:
+                by_type[kind].append(item)
+    picked = _spread(by_type, per_type, seed)
+    return list({item["id"]: item for item in picked}.values())
+
+
+def removal_items(removed: Iterable[dict[str, Any]], tickets: Iterable[Ticket], per_reason: int = 2,
+                  seed: int = 0) -> list[dict[str, Any]]:
+    """Review items for a stratified sample of removed tickets: up to ``per_reason`` per reason of removal."""
+    by_id = {t.id: t for t in tickets}
+    by_reason: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in removed:
+        if row["source"] == "ticket" and row["stage"] in REVIEWED_STAGES and row["id"] in by_id:
+            by_reason[row["reason"].split(" (")[0]].append(row)
+    items = []
+    for row in _spread(by_reason, per_reason, seed):
+        t = by_id[row["id"]]
+        prepared = _prepared(t)
+        items.append({"id": removal_key(t.id), "status": f"removed at {row['stage']}", "note": row["reason"],
+                      "where": f"{t.file}:{t.line}", "question": prepared["message"][1], "original_label": "Agent wrote",
+                      "original": prepared["reply"][1], "proposed": prepared["message"][1], "wrong": {}})
+    return items
 
 
 def decide(items: list[dict[str, Any]], saved: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
@@ -72,11 +163,13 @@ class ReviewWidget:
                 b.disabled = True
             return
         it = self.items[self.index]
-        wrong = ", ".join(f"{k}: {v}" for k, v in it["wrong"].items())
-        self.header.value = (f"<b>{done}/{len(self.items)} decided</b> · item {html.escape(str(it['id']))} · "
-                             f"{html.escape(it['status'])} · "
-                             f"wrong: {html.escape(wrong)}<br><i>Q:</i> {html.escape(it['question'])}")
-        self.original.value = f"<i>Agent wrote:</i> {html.escape(it['original'])}"
+        detail = it.get("note") or "wrong: " + ", ".join(f"{k}: {v}" for k, v in it["wrong"].items())
+        asked = f"<br><i>Q:</i> {html.escape(it['question'])}" if it["question"] else ""
+        where = f" ({html.escape(it['where'])})" if it.get("where") else ""
+        self.header.value = (f"<b>{done}/{len(self.items)} decided</b> · item {html.escape(str(it['id']))}{where} · "
+                             f"{html.escape(it['status'])} · {html.escape(detail)}{asked}")
+        label = it.get("original_label", "Agent wrote")
+        self.original.value = f"<i>{html.escape(label)}:</i> {html.escape(it['original'])}"
         self.text.value = it["proposed"]
 
     def record(self, decision: str) -> None:

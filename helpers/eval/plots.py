@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..core.display import plain
+
 METRIC_TITLES = {"factual_accuracy": "Factual accuracy ↑", "hallucination_rate": "Hallucination rate ↓",
                  "rouge_l": "ROUGE-L ↑", "intent_macro_f1": "Routing macro F1 ↑"}
 COLORS = {"base": "#9e9e9e", "prompted": "#f2a541", "sft": "#3a7dc9", "dpo": "#2e9e5b"}
@@ -70,8 +72,8 @@ def plot_confusion(confusion: pd.DataFrame, title: str = "Routing") -> Figure:
     fig = Figure(figsize=(1.2 + 0.45 * n_cols, 1.0 + 0.42 * n_rows), layout="constrained")
     ax = fig.subplots()
     image = ax.imshow(confusion.to_numpy(), cmap="Blues")
-    ax.set_xticks(range(n_cols), confusion.columns, rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(range(n_rows), confusion.index, fontsize=8)
+    ax.set_xticks(range(n_cols), [plain(c) for c in confusion.columns], rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(n_rows), [plain(i) for i in confusion.index], fontsize=8)
     top = confusion.to_numpy().max() or 1
     for (i, j), count in np.ndenumerate(confusion.to_numpy()):
         if count:
@@ -79,7 +81,7 @@ def plot_confusion(confusion: pd.DataFrame, title: str = "Routing") -> Figure:
                     color="white" if count > top / 2 else "black")
     ax.set_xlabel("predicted")
     ax.set_ylabel("true intent")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(plain(title), fontsize=10)
     fig.colorbar(image, ax=ax, shrink=0.7)
     return fig
 
@@ -94,7 +96,7 @@ def plot_category_accuracy(by_model: dict[str, dict[str, Any]]) -> Figure:
         values = [block.get("category", {}).get(c, {}).get("accuracy", 0.0) for c in categories]
         ax.bar(np.arange(len(categories)) + k * width - 0.4 + width / 2, values, width, label=model,
                color=_color(model))
-    ax.set_xticks(range(len(categories)), categories, rotation=20, ha="right")
+    ax.set_xticks(range(len(categories)), [plain(c) for c in categories], rotation=20, ha="right")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("factual accuracy")
     ax.set_title("Factual accuracy per product category", fontsize=10)

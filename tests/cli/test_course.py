@@ -1,4 +1,6 @@
-"""The headless runner: order, stop at the first failure with the cell's error, metrics table."""
+"""The headless runner: order, stop at the first failure with the cell's error, metrics table, parameters."""
+import json
+
 import nbformat
 import pytest
 
@@ -92,3 +94,31 @@ def test_the_runner_records_each_notebooks_time_and_the_whole_course(fake_course
     assert set(course["notebook_seconds"]) == {"00_first"} and course["notebook_seconds"]["00_first"] > 0
     assert course["wall_seconds"] >= course["notebook_seconds"]["00_first"]
     assert not (fake_course / "should_not_run").exists()
+
+
+def test_cli_param_reaches_only_the_notebooks_that_declare_it(tmp_path, monkeypatch):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    _notebook(books / "00_declares.ipynb", "import json\nopen('seen_00.json', 'w').write("
+                         "json.dumps({'source_dir': source_dir, 'use_tokenizer': use_tokenizer}))")
+    nb = nbformat.read(books / "00_declares.ipynb", as_version=4)
+    nb.cells[0].source += '\nsource_dir = "../data"  # the notebook\'s own parameter\nuse_tokenizer = True'
+    nbformat.write(nb, books / "00_declares.ipynb")
+    _notebook(books / "01_does_not.ipynb", "open('seen_01.json', 'w').write(str('source_dir' in globals()))")
+    corpus = tmp_path / "elsewhere" / "kitchen"
+    corpus.mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "elsewhere")  # a relative path from where the command runs
+    assert main(["--profile", "ci", "--run", "p", "--runs-dir", str(tmp_path / "runs"), "--notebooks", str(books),
+                 "--param", "source_dir=kitchen", "--param", "use_tokenizer=false"]) == 0
+    assert json.loads((books / "seen_00.json").read_text()) == {"source_dir": str(corpus), "use_tokenizer": False}
+    assert (books / "seen_01.json").read_text() == "False"
+
+
+@pytest.mark.parametrize("param, message", [("sorce_dir=x", "no notebook run declares it"),
+                                            ("profile=gpu", "set by the runner"), ("nonsense", "name=value")])
+def test_cli_param_that_no_notebook_declares_fails_before_any_notebook(fake_course, tmp_path, capsys, param, message):
+    with pytest.raises(SystemExit) as info:
+        main(["--profile", "ci", "--run", "x", "--runs-dir", str(tmp_path / "runs"), "--notebooks", str(fake_course),
+              "--param", param])
+    assert info.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "runs" / "x").exists()

@@ -9,7 +9,7 @@ import pytest
 from pandas.io.formats.style import Styler
 
 from helpers.data.explore import (before_after, files_table, flagged_table, funnel_table, quarantine_table,
-                                  raw_preview)
+                                  raw_preview, redaction_table, removal_table, showcase_ticket)
 from helpers.data.sources import FileReport, Quarantined, Ticket
 
 ATTACK = '<img src=x onerror="alert(document.cookie)">'
@@ -27,6 +27,8 @@ TABLES: dict[str, Callable[[], Styler]] = {
     "flagged_table": lambda: flagged_table([FLAGGED]),
     "funnel_table": lambda: funnel_table([{"source": "ticket", "stage": "load", "in": 1, "out": 0,
                                            "removed": {ATTACK: 1}}]),
+    "redaction_table": lambda: redaction_table([dict(FLAGGED, note=f"redacted: {ATTACK}", where=ATTACK)]),
+    "removal_table": lambda: removal_table([dict(FLAGGED, note=ATTACK, where=ATTACK)]),
 }
 
 
@@ -42,3 +44,9 @@ def test_notebook_01_styles_no_table_itself(repo: Path) -> None:
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     assert not [src for src in code if ".style" in src]
     assert not [src for src in code if src.strip().splitlines()[-1].startswith(("pd.DataFrame(", "pd.read_json("))]
+
+
+def test_the_showcase_ticket_has_markup_and_the_most_kinds_of_personal_data() -> None:
+    plain = Ticket("T-2", "a.csv", 3, "Is it 650 W? Call me on +49 30 2345678 or mail ann@mail.example.", "Yes.")
+    rich = Ticket("T-3", "a.csv", 4, "<p>Call me on +49 30 2345678 or mail ann@mail.example.</p>", "Yes.")
+    assert showcase_ticket([plain, TICKET, rich]) is rich

@@ -7,6 +7,8 @@ import pytest
 
 from helpers.data.catalog import Catalog
 from helpers.data.fact_check import FactChecker
+from helpers.data.outcomes import classify
+from helpers.data.synthesis import answer
 
 from support.catalogs import PRODUCTS, write
 
@@ -69,3 +71,29 @@ def test_an_invented_name_in_front_of_a_real_code_is_a_wrong_product(voltaris: F
     for fine in (f"The {product.name} (VX-CB-1260) is great.", "The VX-CB-1260 is great.",
                  "Voltaris VX-CB-1260 is great.", "Hello, the model VX-CB-1260 is great."):
         assert not voltaris.check(fine, product.code).wrong_products, fine
+
+
+def test_every_reference_answer_of_the_second_domain_is_correct(repo: Path) -> None:
+    """Kitchen appliances (litres, dB(A), bar, place settings, an energy class, colours, cm, euros): the
+    synthesised reference answer of every fact of every product classifies 'correct' by the one outcome rule."""
+    catalog = Catalog.load(repo / "data_samples" / "hearthline" / "catalog.json")
+    checker = FactChecker(catalog)
+    outcomes = {(p.code, name): classify(answer(catalog, p, name), p.code, [name], checker).outcome
+                for p in catalog.products for name in p.facts}
+    assert len(outcomes) > 150 and len({name for _, name in outcomes}) == len(catalog.fields)
+    assert {k: v for k, v in outcomes.items() if v != "correct"} == {}
+
+
+@pytest.mark.parametrize("code, text, right, wrong", [
+    ("KE-6340-EU", "It holds 1,500 ml and draws 2.2 kW.", {"capacity_l", "power_w"}, set()),
+    ("DW-4148-EU", "It uses 9.5 litres of water per cycle and takes 12 place settings.", {"water_l", "place_settings"},
+     set()),
+    ("DW-4148-EU", "Energy class B, 45 dB(A), costs 725.99 EUR.", {"noise_db", "price_eur"}, {"energy_class"}),
+    ("DW-4148-EU", "It measures 598 x 815 x 600 mm; a 1.5 litre kettle is not a dishwasher.", {"dimensions_cm"},
+     {"capacity_l"}),
+])
+def test_the_second_domains_units_and_words(repo: Path, code: str, text: str, right: set, wrong: set) -> None:
+    checker = FactChecker(Catalog.load(repo / "data_samples" / "hearthline" / "catalog.json"))
+    check = checker.check(text, code)
+    assert set(check.correct_fields) == right and set(check.wrong_fields) == wrong, (check.correct_fields,
+                                                                                      check.wrong_fields)

@@ -1,6 +1,8 @@
-"""The sample corpus generator: deterministic, documented shape, planted mess at known rates."""
+"""The sample corpus generators: deterministic, documented shape, planted mess (Voltaris: at known rates)."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -69,3 +71,37 @@ def test_sample_corpus_has_the_required_shape_and_mess(repo: Path) -> None:
     assert (bitext / "LICENSE.txt").exists() and "Bitext" in (bitext / "ATTRIBUTION.md").read_text()
     assert sum(1 for _ in open(bitext / "intents_sample.csv")) > 27 * 40
     assert sum(p.stat().st_size for p in (repo / "data_samples").rglob("*") if p.is_file()) < 5_000_000
+
+
+HEARTHLINE = GENERATOR.with_name("generate_hearthline.py")
+
+
+def test_second_domain_regenerates_byte_for_byte(repo: Path, tmp_path: Path) -> None:
+    subprocess.run([sys.executable, str(HEARTHLINE), "--out", str(tmp_path / "hearthline")], check=True,
+                   capture_output=True)
+    _same_as_committed(repo, tmp_path / "hearthline", "hearthline")
+    made = sorted(p.name for p in (tmp_path / "hearthline").iterdir())
+    assert made == sorted(p.name for p in (repo / "data_samples" / "hearthline").iterdir())
+
+
+def test_second_domain_is_another_schema_in_real_export_shapes_without_ground_truth(repo: Path) -> None:
+    root = repo / "data_samples" / "hearthline"
+    assert not (root / "ground_truth.json").exists()
+    ours = json.loads((root / "catalog.schema.json").read_text())["fields"]
+    voltaris = json.loads((repo / "data_samples" / "voltaris" / "catalog.schema.json").read_text())["fields"]
+    assert {"capacity_l", "noise_db", "energy_class", "colours", "price_eur"} <= set(ours)
+    assert {f["unit"] for f in ours.values() if "unit" in f} - {f["unit"] for f in voltaris.values() if "unit" in f} \
+        >= {"L", "dB", "bar", "EUR", "cm"}
+    products = json.loads((root / "catalog.json").read_text(encoding="utf-8"))["products"]
+    assert 20 <= len(products) <= 30 and len({p["category"] for p in products}) == 5
+    csv_bytes = (root / "helpdesk_2024.csv").read_bytes()
+    assert csv_bytes.startswith(b"\xef\xbb\xbfticket_id;") and b"\r\n" in csv_bytes
+    tsv = (root / "returns_2023.tsv").read_bytes()
+    assert b"\x80" in tsv  # the euro sign in Windows-1252
+    with pytest.raises(UnicodeDecodeError):
+        tsv.decode("utf-8")
+    text = csv_bytes.decode("utf-8") + (root / "chats_2025.jsonl").read_text(encoding="utf-8")
+    for planted in ("IBAN", "+49 30", "+33 6", "Lindenstraße", "<p>", "wrote:", "Alvast bedankt", "€"):
+        assert planted in text, planted
+    tickets = sum(1 for _ in csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig")), delimiter=";")) - 1
+    assert 300 <= tickets + text.count('"chat_id"') + tsv.count(b"\r\nR3") <= 500

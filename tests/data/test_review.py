@@ -41,7 +41,63 @@ def test_clicks_save_decisions_and_resume(tmp_path: Path) -> None:
 def test_the_widget_shows_item_text_as_text(tmp_path: Path) -> None:
     attack = '<img src=x onerror="alert(1)">'
     item = dict(ITEMS[0], id=attack, question=attack, original=attack, wrong={"wattage_w": [attack]})
-    app = ReviewWidget([item], tmp_path / "review.json")
+    sample = dict(item, id=f"redaction:{attack}", note=attack, where=f"{attack}.csv:2", original_label=attack)
+    app = ReviewWidget([item, sample], tmp_path / "review.json")
     assert "&lt;img" in app.header.value and "<img" not in app.header.value + app.original.value
     app.approve.click()
-    assert "<img" not in app.header.value
+    assert "<img" not in app.header.value + app.original.value and app.header.value.count("&lt;img") == 4
+
+
+HEARTHLINE = Path(__file__).resolve().parents[2] / "data_samples" / "hearthline"
+
+
+def test_samples_cover_every_placeholder_type_and_removal_reason() -> None:
+    from helpers.data.review import redaction_items, removal_items
+    from helpers.data.sources import load_tickets
+
+    tickets = load_tickets(HEARTHLINE).tickets
+    redactions = redaction_items(tickets, per_type=2, seed=1)
+    shown = [t for it in redactions for t in it["note"][len("redacted: "):].split(", ")]
+    assert set(shown) == {"EMAIL", "PHONE", "IBAN", "CARD", "ADDRESS", "ORDER", "NAME"}
+    assert all(it["original"] != it["proposed"] and "<" in it["proposed"] for it in redactions)
+    assert redactions == redaction_items(tickets, per_type=2, seed=1)  # the same sample every time
+    removed = [{"source": "ticket", "id": t.id, "stage": "quality", "reason": reason}
+               for t, reason in zip(tickets[:9], ["spam", "not English (de)", "not English (fr)"] * 3)]
+    removals = removal_items(removed + [{"source": "ticket", "id": tickets[9].id, "stage": "grounding",
+                                         "reason": "reply states no catalog fact"}], tickets, per_reason=2)
+    assert sorted(it["note"].split(" (")[0] for it in removals) == ["not English", "not English", "spam", "spam"]
+
+
+def test_sample_decisions_change_the_next_curation(tmp_path: Path) -> None:
+    """Edit a redaction, reject another ticket's redaction, keep a ticket deduplication removed."""
+    from helpers.core.config import load_settings
+    from helpers.core.examples import question
+    from helpers.data.catalog import Catalog
+    from helpers.data.fact_check import FactChecker
+    from helpers.data.grounding import ground
+    from helpers.data.pipeline import curate
+    from helpers.data.review import redaction_key, removal_items, removal_key
+    from helpers.data.sources import load_tickets
+    from helpers.data.splits import SPLITS
+
+    settings = load_settings("ci", {"data.max_products": 0, "data.routing_per_intent": 2}).data
+    base = curate(HEARTHLINE, tmp_path / "a", settings)
+    kept = {ex["id"][3:]: question(ex) for s in SPLITS for ex in base.splits[s] if ex["meta"]["source"] == "ticket"}
+    edited_id, dropped_id = [i for i, q in kept.items() if "<ORDER>" in q][:2]
+    checker = FactChecker(Catalog.load(HEARTHLINE / "catalog.json"))
+    twins = removal_items([r for r in base.removed if r["reason"] == "near duplicate"], load_tickets(HEARTHLINE).tickets,
+                          per_reason=100)
+    item = next(it for it in twins if ground(checker, it["question"], it["original"]).status == "ok")
+    twin, asked_again = item["id"][len("removal:"):], item["proposed"] + " (asked again)"
+    decisions = {
+        redaction_key(edited_id, "message"): {"decision": "edit", "text": kept[edited_id] + " (checked)", "by": "me"},
+        redaction_key(dropped_id, "message"): {"decision": "reject", "text": "", "by": "me"},
+        removal_key(twin): {"decision": "edit", "text": asked_again, "by": "me"}}
+    again = curate(HEARTHLINE, tmp_path / "b", settings, decisions=decisions)
+    questions = {ex["id"][3:]: question(ex) for s in SPLITS for ex in again.splits[s]
+                 if ex["meta"]["source"] == "ticket"}
+    removed = {r["id"]: r["reason"] for r in again.removed}
+    assert questions[edited_id] == kept[edited_id] + " (checked)"
+    assert removed[dropped_id] == "redaction rejected in review" and dropped_id not in questions
+    assert twin not in removed and questions[twin] == asked_again
+    assert all(r["reconciles"] for r in again.card["reconciliation"].values())
