@@ -4,28 +4,16 @@ The planted answer carries markup and a script: it must be shown as text and nev
 """
 from __future__ import annotations
 
-import json
-import os
-import re
-import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
-import nbformat
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, jupyter_lab, run_first_cell
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
 PLANT = "<script>window.__pwned=1</script><b>bold</b>"
-TOKEN = "rating-browser-test"
 
 CELL = """\
 from helpers.rating.items import RatingItem
@@ -38,66 +26,12 @@ app
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_server(port: int, proc: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={TOKEN}", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError("jupyter lab did not answer /api/status in time")
-
-
 @pytest.fixture
 def lab(tmp_path):
-    """A JupyterLab server on a free port serving tmp_path/root, with cell windowing off."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does this)")
-    root, settings = tmp_path / "root", tmp_path / "lab-settings"
-    root.mkdir()
-    for plugin, values in {"notebook-extension/tracker": {"windowingMode": "none"},
-                           "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False}
-                           }.items():
-        path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
+    """A JupyterLab server on a notebook that opens the rating app on a fresh database."""
     db = tmp_path / "ratings.sqlite"
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(CELL.format(plant=PLANT, db=str(db)))]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, root / "rate.ipynb")
-    port = _free_port()
-    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws"), "PYTHONPATH": str(REPO)}
-    jupyter = Path(sys.executable).parent / "jupyter"
-    log = open(tmp_path / "lab.log", "w")
-    command = [str(jupyter), "lab", "--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
-               f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}", "--ServerApp.ip=127.0.0.1"]
-    if os.geteuid() == 0:  # containers and CI often run as root
-        command.append("--allow-root")
-    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        _wait_for_server(port, proc)
-        yield {"url": f"http://127.0.0.1:{port}/lab/tree/rate.ipynb?token={TOKEN}", "db": db}
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
-        shutil.rmtree(tmp_path / "rt", ignore_errors=True)
+    with jupyter_lab(tmp_path, [CELL.format(plant=PLANT, db=str(db))], "rate.ipynb") as url:
+        yield {"url": url, "db": db}
 
 
 def _stored_row(db: Path, timeout: float = 30) -> dict | None:
@@ -123,16 +57,10 @@ def test_rating_by_clicking_lands_in_sqlite_and_markup_stays_text(lab):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(lab["url"])
-            editor = page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first
-            editor.wait_for(timeout=90_000)
-            page.get_by_text(re.compile(r"^Python 3 .*\| Idle$")).first.wait_for(timeout=90_000)  # kernel connected
-            editor.click()
-            page.keyboard.press("Shift+Enter")
+            run_first_cell(page, lab["url"])
             app = page.locator(".rating-app")
             app.wait_for(timeout=90_000)
 
