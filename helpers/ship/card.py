@@ -173,9 +173,9 @@ def model_card(run: RunDir, settings: Settings, specialist: Specialist, kind: st
               "## Known limits", ""]
     if shipped:
         low, high = shipped.get("hallucination_rate_ci", [float("nan")] * 2)
+        versus = f" (base model: {base['hallucination_rate']:.2f})" if "hallucination_rate" in base else ""
         lines.append(f"- **hallucination rate {shipped.get('hallucination_rate', float('nan')):.2f} "
-                     f"[{low:.2f}, {high:.2f}]** on product questions (base model: "
-                     f"{base.get('hallucination_rate', float('nan')):.2f}): it states wrong specifications with "
+                     f"[{low:.2f}, {high:.2f}]** on product questions{versus}: it states wrong specifications with "
                      "confidence; every answer needs a check against the catalog;")
         lines.append(f"- factual accuracy {_interval(shipped, 'factual_accuracy')} on only "
                      f"{shipped.get('n_product_qa', '?')} product questions: the intervals are wide;")

@@ -36,7 +36,7 @@ StreamFn = Callable[[str, list[dict[str, str]]], Iterator[str]]
 class ChatModels:
     """The run's models for chatting: one base model in memory, the adapters switched by name, one answer at a time."""
 
-    def __init__(self, run: RunDir, settings: Settings, max_new_tokens: int = 96):
+    def __init__(self, run: RunDir, settings: Settings, max_new_tokens: int = 64):
         from ..evaluation import available_models
         from ..models import load_from_settings
         from ..training import load_adapter
@@ -216,9 +216,12 @@ class ChatBox:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
-def chat_box(run: RunDir, settings: Settings, max_new_tokens: int = 96) -> ChatBox:
-    """Open the chat box on the run's models (base, and SFT / DPO when their adapters exist)."""
-    models = ChatModels(run, settings, max_new_tokens)
+def chat_box(run: RunDir, settings: Settings, max_new_tokens: int | None = None) -> ChatBox:
+    """Open the chat box on the run's models (base, and SFT / DPO when their adapters exist).
+
+    Answers are capped at ``max_new_tokens``, by default the evaluation's cap (``settings.eval.max_new_tokens``).
+    """
+    models = ChatModels(run, settings, max_new_tokens or settings.eval.max_new_tokens)
     return ChatBox(models.names, models.stream)
 
 

@@ -178,6 +178,7 @@ def write_gguf(model_dir: Path, out_path: Path, quant: str = "Q8_0", name: str =
     pre = pre_tokenizer_type(tokenizer_json)
 
     arch = gguf.MODEL_ARCH.LLAMA
+    out_path.parent.mkdir(parents=True, exist_ok=True)
     writer = gguf.GGUFWriter(str(out_path), gguf.MODEL_ARCH_NAMES[arch])
     writer.add_type(gguf.GGUFType.MODEL)
     writer.add_name(name or model_dir.name)

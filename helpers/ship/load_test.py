@@ -66,7 +66,7 @@ def _client_loop(client: Any, model: str, prompts: Sequence[list[dict[str, str]]
 
 def run_load_test(base_url: str, model: str, prompts: Sequence[list[dict[str, str]]], clients: int = 4,
                   requests_per_client: int = 4, max_tokens: int = 48, time_limit: float = 60.0,
-                  request_timeout: float = 60.0) -> LoadTestResult:
+                  request_timeout: float = 180.0) -> LoadTestResult:
     """Send ``clients x requests_per_client`` chat requests from ``clients`` concurrent clients and measure."""
     from openai import OpenAI
 

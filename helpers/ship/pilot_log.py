@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from ..catalog import Catalog
 from ..data.pii import find_pii, redact
 from ..examples import SYSTEM_PROMPT
 from .judge import judge
+from .serve import message_text
 
 CHECKER = "catalog checker"
 """The reviewer name of headless reviews: the decision is the catalog checker's, not a person's."""
@@ -43,18 +45,40 @@ def names_in(texts: Sequence[str]) -> list[str]:
     return sorted({text[s.start:s.end] for text in texts for s in find_pii(text) if s.type == "NAME"})
 
 
+def number_echoes(texts: Sequence[str]) -> list[tuple[str, re.Pattern[str]]]:
+    """Patterns for the phone and card numbers found in a conversation, however a reply re-spaces or shortens them.
+
+    A customer writes "+1 415 555 0134"; a model answers "call 415 555 0134", a form the redactor's phone
+    patterns do not know. Each number found is matched again by its last 10 and last 7 digits, with any
+    spacing, dots, dashes or brackets between them.
+    """
+    patterns = []
+    for text in texts:
+        for span in find_pii(text):
+            if span.type not in ("PHONE", "CARD"):
+                continue
+            digits = re.sub(r"\D", "", text[span.start:span.end])
+            for tail in dict.fromkeys(d for d in (digits, digits[-10:], digits[-7:]) if len(d) >= 7):
+                patterns.append((span.type, re.compile(r"(?<!\d)" + r"[\s().-]{0,3}".join(tail) + r"(?!\d)")))
+    return patterns
+
+
 def redact_conversation(messages: Sequence[dict[str, Any]], answer: str) -> tuple[list[dict[str, str]], str, Counter]:
     """Messages and answer with PII replaced by typed placeholders, and how many of each type were replaced.
 
-    A name the customer gives in one turn is redacted in every turn and in the answer ("Thanks, Dana!").
+    A name or number the customer gives in one turn is redacted in every turn and in the answer ("Thanks,
+    Dana! We will call 415 555 0134."), in whatever form the answer repeats it.
     """
-    texts = [str(m.get("content", "")) for m in messages] + [answer]
-    names = names_in(texts)
+    texts = [message_text(m.get("content")) or "" for m in messages] + [answer]
+    names, echoes = names_in(texts), number_echoes(texts)
     counts: Counter = Counter()
     clean = []
     for text in texts:
         redacted, spans = redact(text, names)
         counts.update(s.type for s in spans)
+        for kind, pattern in echoes:
+            redacted, n = pattern.subn(f"<{kind}>", redacted)
+            counts[kind] += n
         clean.append(redacted)
     return ([{"role": str(m.get("role", "")), "content": c} for m, c in zip(messages, clean)], clean[-1], counts)
 
@@ -168,5 +192,5 @@ def next_round_examples(reviews: Sequence[Review], catalog: Catalog) -> list[dic
 
 
 __all__ = ["CHECKER", "PilotLogError", "Review", "append_record", "log_record", "names_in", "next_round_examples",
-           "product_of", "question_of", "read_log", "redact_conversation", "review_by_checker",
+           "number_echoes", "product_of", "question_of", "read_log", "redact_conversation", "review_by_checker",
            "suggested_correction"]

@@ -63,15 +63,16 @@ def factual_accuracy(records: Sequence[dict[str, Any]], answers: Sequence[str], 
 
 
 def load_gguf(path: Path) -> tuple[Any, Any]:
-    """(model, tokenizer) read from a GGUF file by transformers' GGUF loader, dequantized to float32."""
-    import torch
+    """(model, tokenizer) read from a GGUF file by transformers' GGUF loader, dequantized to the compute dtype
+    (float32 on a CPU) on the course's device."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from ..models import compute_dtype, device
 
     path = Path(path)
     tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
-    model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
-    model.eval()
-    return model, tokenizer
+    model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=compute_dtype())
+    return model.to(device()).eval(), tokenizer
 
 
 def round_trip(run: RunDir, settings: Settings, gguf_path: Path, model: str, catalog: Catalog,

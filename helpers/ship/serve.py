@@ -41,6 +41,16 @@ class ServerError(RuntimeError):
 
 
 # ---------------------------------------------------------------- request checks (pure)
+def message_text(content: Any) -> str | None:
+    """The text of a message's content: a string, or OpenAI's list of text parts; None when it is neither."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list) and all(isinstance(p, dict) and p.get("type") == "text"
+                                         and isinstance(p.get("text"), str) for p in content):
+        return " ".join(p["text"] for p in content)
+    return None
+
+
 def request_problem(raw: bytes) -> str | None:
     """What is wrong with a chat-completions request body, in one sentence naming the field; None if nothing."""
     if len(raw) > MAX_BODY_BYTES:
@@ -61,8 +71,9 @@ def request_problem(raw: bytes) -> str | None:
             return f"messages[{i}] must be an object with 'role' and 'content', got {type(message).__name__}"
         if message.get("role") not in ROLES:
             return f"messages[{i}].role must be one of {', '.join(ROLES)}, got {message.get('role')!r}"
-        if not isinstance(message.get("content"), str):
-            return f"messages[{i}].content must be a string, got {type(message.get('content')).__name__}"
+        if message_text(message.get("content")) is None:
+            return (f"messages[{i}].content must be a string (or a list of text parts), "
+                    f"got {type(message.get('content')).__name__}")
     if messages[-1]["role"] != "user":
         return f"the last message must be the user's, got role {messages[-1]['role']!r}"
     for name in ("max_tokens", "max_completion_tokens"):

@@ -69,7 +69,7 @@ def test_adapter_card_body_comes_from_the_run(run):
     assert spec.version.startswith("cardrun/dpo@") and spec.version in body
     assert "| dpo | 0.321 [0.179, 0.500] | 0.571 [0.393, 0.750]" in body  # evaluation with intervals
     assert "| base | 0.000 [0.000, 0.000] | 0.180 [0.070, 0.320]" in body
-    assert "hallucination rate 0.57 [0.39, 0.75]" in body and "base model: 0.18" in body
+    assert "hallucination rate 0.57 [0.39, 0.75]** on product questions (base model: 0.18)" in body
     assert "**simulated**" in body
     assert "## Intended use" in body and "## Out-of-scope use" in body
     assert "LoRA rank / alpha / dropout | 16 / 32 / 0.0" in body and "3.1 -> 0.92" in body

@@ -25,7 +25,8 @@ def test_every_pii_type_is_redacted_before_it_is_written(tmp_path):
     log = tmp_path / "pilot_log.jsonl"
     said = (f"My name is {PII['NAME']}, write to {PII['EMAIL']} or call {PII['PHONE']}. I live at {PII['ADDRESS']}. "
             f"Card {PII['CARD']}, order {PII['ORDER']}: what wattage is the Tessera Pro (VX-PS-4471)?")
-    answer = f"Thanks Dana Whitfield! I will mail {PII['EMAIL']}. The Tessera Pro (VX-PS-4471) is rated at 650 W."
+    answer = (f"Thanks Dana Whitfield! I will mail {PII['EMAIL']} or call 415 555 0134 (or 555-0134). "
+              "The Tessera Pro (VX-PS-4471) is rated at 650 W.")
     record = append_record(log, [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": said}],
                            answer, "toy/sft@0123456789ab", conversation_id="c-1", seconds=0.5, completion_tokens=20)
     text = log.read_text()
@@ -33,6 +34,7 @@ def test_every_pii_type_is_redacted_before_it_is_written(tmp_path):
         assert value not in text, f"{kind} leaked into the pilot log"
         assert f"<{kind}>" in text
     assert "Whitfield" not in text  # the name the customer gave is redacted in the answer too
+    assert "0134" not in text  # so is the phone number, re-spaced and shortened by the model
     assert "VX-PS-4471" in text and "650 W" in text  # product facts are kept: they are what the review checks
     assert record["redacted"]["EMAIL"] == 2
     stored = read_log(log)[0]

@@ -22,6 +22,10 @@ def test_every_malformed_request_is_named(case):
 def test_a_good_request_passes():
     assert request_problem(json.dumps(GOOD).encode()) is None
     assert request_problem(json.dumps({**GOOD, "stream": True, "temperature": 0}).encode()) is None
+    parts = {"messages": [{"role": "user", "content": [{"type": "text", "text": "What wattage?"}]}]}
+    assert request_problem(json.dumps(parts).encode()) is None  # OpenAI's content parts, text only
+    image = {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]}
+    assert "content must be a string" in request_problem(json.dumps(image).encode())
 
 
 def test_last_turn_must_be_the_users():
