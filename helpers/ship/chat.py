@@ -37,17 +37,17 @@ class ChatModels:
     """The run's models for chatting: one base model in memory, the adapters switched by name, one answer at a time."""
 
     def __init__(self, run: RunDir, settings: Settings, max_new_tokens: int = 64):
-        from ..evaluation import available_models
         from ..models import load_from_settings
         from ..training import load_adapter
+        from .export import run_adapters
 
         self.model, self.tokenizer = load_from_settings(settings.model)
-        self.names = [m for m in available_models(run) if m != "prompted"]
+        adapters = run_adapters(run)
+        self.names = ["base", *adapters]
         self.max_new_tokens = max_new_tokens
         self._lock = threading.Lock()
-        for name in self.names[1:]:
-            folder = run.root / ("train" if name == "sft" else "dpo") / "adapter"
-            if name == self.names[1]:
+        for k, (name, folder) in enumerate(adapters.items()):
+            if k == 0:
                 self.model = load_adapter(self.model, folder, adapter_name=name)
             else:
                 self.model.load_adapter(str(folder), adapter_name=name, is_trainable=False)

@@ -44,12 +44,18 @@ def adapter_version(run: RunDir, name: str, adapter_dir: Path) -> str:
     return f"{run.name}/{name}@{digest}"
 
 
+def run_adapters(run: RunDir) -> dict[str, Path]:
+    """The tuned adapters this run has, in training order: 'sft' (notebook 03), then 'dpo' (notebook 05)."""
+    folders = {"sft": run.train / "adapter", "dpo": run.dpo / "adapter"}
+    return {name: path for name, path in folders.items() if (path / "adapter_model.safetensors").exists()}
+
+
 def specialist(run: RunDir) -> Specialist:
     """The run's final model: the preference-tuned adapter when notebook 05 made one, else the fine-tuned one."""
-    for name, folder in (("dpo", run.dpo), ("sft", run.train)):
-        adapter = folder / "adapter"
-        if (adapter / "adapter_model.safetensors").exists():
-            return Specialist(name, adapter, adapter_version(run, name, adapter))
+    adapters = run_adapters(run)
+    for name in ("dpo", "sft"):
+        if name in adapters:
+            return Specialist(name, adapters[name], adapter_version(run, name, adapters[name]))
     raise MissingInputError(f"{run.train / 'adapter'} is missing: run notebook 03_qlora_training with "
                             f"run_name='{run.name}' first (and 05 for the preference-tuned model).")
 
@@ -120,5 +126,5 @@ def folder_bytes(path: Path) -> int:
     return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-__all__ = ["SHIP", "Specialist", "adapter_version", "folder_bytes", "merge_adapter", "rounding_vs_update", "ship_dir",
-           "specialist"]
+__all__ = ["SHIP", "Specialist", "adapter_version", "folder_bytes", "merge_adapter", "rounding_vs_update", "run_adapters",
+           "ship_dir", "specialist"]
