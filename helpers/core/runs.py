@@ -38,6 +38,7 @@ ARTEFACTS: dict[str, tuple[str, str]] = {
     "preferences": ("ratings/preferences.jsonl", "04_human_rating"),
     "dpo_adapter": ("dpo/adapter", "05_preference_tuning"),
     "dpo_logps": ("dpo/heldout_logps.jsonl", "05_preference_tuning"),
+    "eval_generations": ("eval/generations.jsonl", "06_evaluation"),
     "eval_breakdown": ("eval/breakdown.json", "06_evaluation"),
 }
 """Every file or folder one notebook leaves for another."""

@@ -198,25 +198,30 @@ class Catalog:
         data = _read_json(path)
         if not isinstance(data, dict) or not isinstance(data.get("products"), list):
             raise CatalogError(f"{path}: expected an object with a 'products' list")
-        schema_path = path.with_name(SCHEMA_FILE)
-        raw_fields = data.get("fields")
-        if raw_fields is None:
+        if data.get("fields") is None:
+            schema_path = path.with_name(SCHEMA_FILE)
             if not schema_path.exists():
                 raise CatalogError(f"{path}: no field declarations: write {schema_path} with a 'fields' object "
                                    "(see data_samples/voltaris/catalog.schema.json for an example)")
             schema = _read_json(schema_path)
-            raw_fields = schema.get("fields") if isinstance(schema, dict) else None
-            if not isinstance(raw_fields, dict):
+            if not isinstance(schema, dict) or not isinstance(schema.get("fields"), dict):
                 raise CatalogError(f"{schema_path}: expected an object with a 'fields' object")
-        where = str(path)
-        fields = {name: _declaration(name, raw, where) for name, raw in raw_fields.items()}
-        products = [_product(raw, i, fields, where) for i, raw in enumerate(data["products"])]
+            data = {**data, "fields": schema["fields"]}
+        return cls.from_dict(data, str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "catalog") -> "Catalog":
+        """A validated catalog from one object holding 'fields', 'products' and optionally 'vendor'."""
+        if not isinstance(data.get("fields"), dict):
+            raise CatalogError(f"{where}: expected a 'fields' object of field declarations")
+        fields = {name: _declaration(name, raw, where) for name, raw in data["fields"].items()}
+        products = [_product(raw, i, fields, where) for i, raw in enumerate(data.get("products") or [])]
         if not products:
-            raise CatalogError(f"{path}: no products")
+            raise CatalogError(f"{where}: no products")
         codes = [p.code for p in products]
         duplicates = sorted({c for c in codes if codes.count(c) > 1})
         if duplicates:
-            raise CatalogError(f"{path}: model code(s) {duplicates} appear more than once")
+            raise CatalogError(f"{where}: model code(s) {duplicates} appear more than once")
         return cls(products, fields, str(data.get("vendor", "")))
 
     def to_dict(self) -> dict[str, Any]:

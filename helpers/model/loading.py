@@ -241,12 +241,31 @@ def trained_adapter(run: RunDir, artefact: str, base_model: str) -> Path:
     return path
 
 
-def merge_for_serving(settings: Settings, adapter_dir: Path, out_dir: Path) -> Path:
-    """Merge the adapter into a full-precision copy of the base and save it (safetensors) for serving."""
+def merge_for_serving(settings: Any, adapter_dir: Path, out_dir: Path, into: str = "trained") -> Path:
+    """Fold the adapter into the base and save one ordinary checkpoint (safetensors + tokenizer) in ``out_dir``.
+
+    QLoRA trains the adapter on top of the base *as quantized to NF4*. ``into="trained"`` (the default) merges
+    into exactly those weights (loaded in 4-bit as in training, dequantized) when the run trained in 4-bit;
+    ``into="float"`` merges into the un-quantized base, which is another model: every weight moves by its NF4
+    rounding error, which the adapter never saw (notebook 08 measures the difference).
+    """
+    if into not in ("trained", "float"):
+        raise ValueError(f"into must be 'trained' or 'float', got {into!r}")
     check_adapter_base(adapter_dir, settings.model.base_model)
-    base = load_model(settings.model.base_model, quantize_4bit=False, dtype="float32",
-                      trust_remote_code=settings.model.trust_remote_code)
+    m = settings.model
+    quantized = m.quantize_4bit and into == "trained"
+    base = load_model(m.base_model, quantize_4bit=quantized, dtype=m.compute_dtype, trust_remote_code=m.trust_remote_code)
+    if quantized:
+        base = base.dequantize()  # the exact NF4 values the adapter was trained against, as floats
     merged = load_adapter(base, adapter_dir).merge_and_unload()
+    merged.hf_quantizer = None  # a dequantized model still says it is 4-bit: save and reload it as a plain checkpoint
+    if hasattr(merged.config, "quantization_config"):
+        del merged.config.quantization_config
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
     merged.save_pretrained(out_dir, safe_serialization=True)
-    load_tokenizer(settings.model.base_model).save_pretrained(out_dir)
+    load_tokenizer(m.base_model, m.trust_remote_code).save_pretrained(out_dir)
     return out_dir
+
+

@@ -12,7 +12,7 @@ from helpers.eval.regression import check_run
 
 pytestmark = pytest.mark.slow
 NOTEBOOKS = ["00_setup", "01_data_curation", "02_base_model_and_budget", "03_qlora_training", "04_human_rating",
-             "05_preference_tuning", "06_evaluation", "07_cost_and_iteration"]
+             "05_preference_tuning", "06_evaluation", "07_cost_and_iteration", "08_ship_and_pilot"]
 
 
 def _errors(nb):
@@ -113,3 +113,21 @@ def test_no_test_question_reaches_ratings_preferences_or_any_training(ci_course)
     adapter = json.loads((root / "train" / "adapter" / "metadata.json").read_text())
     assert set(adapter["split_hashes"]) >= {"train", "val"}
 
+
+def test_08_ships_the_contract(ci_course):
+    ci_course.notebook("08_ship_and_pilot")
+    ship = ci_course.root / "ship"
+    for name in ("adapter/README.md", "merged/README.md", "merged/model.safetensors", "Modelfile", "serve_load.json",
+                 "pilot_log.jsonl", "next_round.jsonl"):
+        assert (ship / name).exists(), name
+    assert {p.name.rsplit(".", 2)[-2] for p in ship.glob("*.gguf")} == {"Q8_0", "Q4_1"}
+    export = json.loads((ci_course.root / "metrics.json").read_text())["export"]
+    assert export["serve_errors"] == 0
+    assert export["gguf_agreement"] >= 0.5, "most answers changed: the GGUF file is broken, not just rounded"
+    assert 0 <= export["gguf_factual_accuracy"] <= 1 and export["gguf_questions"] > 0
+    load = json.loads((ship / "serve_load.json").read_text())
+    assert load["completed"] == load["sent"] > 0 and load["p50_seconds"] <= load["p95_seconds"]
+    assert all(400 <= row["status"] < 500 for row in load["malformed_requests"])
+    log = read_jsonl(ship / "pilot_log.jsonl")
+    assert len(log) == load["sent"] + 1 and "dana.whitfield@example.com" not in (ship / "pilot_log.jsonl").read_text()
+    assert "catalog checker decided" in ci_course.text("08_ship_and_pilot")
