@@ -14,9 +14,9 @@ from itertools import combinations
 from typing import Any
 
 from ..core.examples import question
+from ..core.runs import SPLITS
 from .dedup import minhashes, normalize
 
-SPLITS = ("train", "val", "feedback", "test")
 HELD_OUT = ("val", "feedback", "test")
 
 

@@ -159,8 +159,17 @@ def keep_adapter_dtype(model: Any, dtype: torch.dtype) -> int:
     return changed
 
 
-def dpo_config(settings: Settings, output_dir: Path, n_train: int) -> Any:
-    """DPOConfig from our settings, with CPU-friendly choices made explicit."""
+def even_batch(n: int, most: int) -> int:
+    """The largest batch size up to ``most`` that splits ``n`` items into equal batches."""
+    return next(size for size in range(max(1, min(most, n)), 0, -1) if n % size == 0)
+
+
+def dpo_config(settings: Settings, output_dir: Path, n_train: int, n_eval: int | None = None) -> Any:
+    """DPOConfig from our settings, with CPU-friendly choices made explicit.
+
+    TRL reports held-out margins and accuracies as the mean of per-batch means, so the evaluation batch
+    divides the ``n_eval`` held-out pairs evenly: then that mean is the mean over pairs.
+    """
     from trl import DPOConfig
 
     d = settings.dpo
@@ -170,7 +179,7 @@ def dpo_config(settings: Settings, output_dir: Path, n_train: int) -> Any:
     on_gpu = torch.cuda.is_available()
     return DPOConfig(
         output_dir=str(output_dir), beta=d.beta, learning_rate=d.learning_rate, max_steps=total,
-        per_device_train_batch_size=d.batch_size, per_device_eval_batch_size=d.batch_size,
+        per_device_train_batch_size=d.batch_size, per_device_eval_batch_size=even_batch(n_eval or d.batch_size, d.batch_size),
         lr_scheduler_type="constant_with_warmup", warmup_steps=max(1, total // 10), logging_steps=1,
         eval_strategy="steps", eval_steps=max(1, total // 2), save_strategy="no", max_length=settings.data.max_length,
         activation_checkpointing=False, precompute_ref_log_probs=True,  # reference scores each pair once, not per step
@@ -241,7 +250,7 @@ def _tune(run: RunDir, settings: Settings, train_pairs: list[dict[str, Any]], ev
     model = load_adapter(base, adapter_in, trainable=True)
     score_reply_tokens_only()
     plot = LivePlot("DPO from the ratings", show=show_plot, panels=PLOT_PANELS)
-    trainer = DPOTrainer(model=model, args=dpo_config(settings, run.dpo / "work", len(train_pairs)),
+    trainer = DPOTrainer(model=model, args=dpo_config(settings, run.dpo / "work", len(train_pairs), len(eval_pairs)),
                          train_dataset=Dataset.from_list(train_pairs), eval_dataset=Dataset.from_list(eval_pairs),
                          processing_class=tokenizer, callbacks=[_callback(plot)])
     keep_adapter_dtype(trainer.model, compute_dtype(m.compute_dtype))

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from helpers.core.runs import read_jsonl
+from helpers.core.runs import SPLITS, read_jsonl
 from helpers.eval.regression import check_run
 
 pytestmark = pytest.mark.slow
@@ -28,7 +28,8 @@ def test_every_notebook_runs_in_order(ci_course):
 
 def test_00_shows_the_problem(ci_course):
     text = ci_course.text("00_setup")
-    assert "4-bit NF4 matmul" in text and "verdict" in text
+    assert "4-bit NF4 matmul" in text and "weights: 4-bit NF4" in text
+    assert "correct: " in text and "questions" in text, "the first look reports how often the base model was right"
 
 
 def test_01_curates_leakage_free_reconciled_data(ci_course):
@@ -37,7 +38,7 @@ def test_01_curates_leakage_free_reconciled_data(ci_course):
     card = json.loads((data / "card.json").read_text())
     assert set(card["leakage"].values()) == {0}
     assert all(r["reconciles"] for r in card["reconciliation"].values())
-    n = sum(len(read_jsonl(data / f"{s}.jsonl")) for s in ("train", "val", "test"))
+    n = sum(len(read_jsonl(data / f"{s}.jsonl")) for s in SPLITS)
     assert card["token_lengths"]["n"] == n > 0
     assert len(card["scope"]["products"]) == 6, "ci teaches a six-product slice of the catalog"
     assert {p.stem for p in (ci_course.root / "plots").glob("*.png")} >= {"funnel", "lengths", "per_product", "per_intent"}

@@ -8,7 +8,7 @@ import torch
 
 from helpers.core.config import load_settings
 from helpers.core.runs import read_jsonl, write_jsonl
-from helpers.dpo.trainer import (PreferenceDataError, evaluation_at_end, load_pairs, prompt_key,
+from helpers.dpo.trainer import (PreferenceDataError, dpo_config, evaluation_at_end, load_pairs, prompt_key,
                                  score_reply_tokens_only, split_pairs, train_dpo, usable_pairs)
 from support.toy_run import add_preferences, make_toy_run
 
@@ -54,6 +54,14 @@ class _Trainer:
     def evaluate(self):
         self.evaluations += 1
         return {"eval_loss": 0.1, "step": self.state.global_step}
+
+
+def test_held_out_batches_are_equal_so_trl_batch_means_are_pair_means(tmp_path):
+    """TRL averages margins and accuracies per batch; a short last batch would weigh its pairs more."""
+    settings = load_settings("ci", {"dpo": {"batch_size": 4}})
+    for n_eval, size in ((8, 4), (6, 3), (7, 1), (2, 2)):
+        config = dpo_config(settings, tmp_path, n_train=20, n_eval=n_eval)
+        assert config.per_device_eval_batch_size == size and n_eval % size == 0
 
 
 def test_the_evaluation_at_the_last_step_is_reused_not_run_again():

@@ -1,6 +1,8 @@
 """Batched generation: batches never mix answer caps, every routing label fits its cap, greedy answers unchanged."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from helpers.core.config import load_settings
@@ -65,21 +67,24 @@ def test_batch_inputs_pad_between_the_prefix_and_each_prompt():
 
 @pytest.mark.slow
 def test_cached_prefix_gives_the_answers_of_plain_one_at_a_time_generation():
-    from helpers.eval.evaluation import PROMPTED_SYSTEM
+    from helpers.data.catalog import Catalog
+    from helpers.eval.prompting import prompted_system
     from helpers.model.loading import load_model, load_tokenizer
 
     tokenizer, model = load_tokenizer(), load_model(for_generation=True)
+    catalog = Catalog.load(Path(__file__).resolve().parents[2] / "data_samples" / "voltaris" / "catalog.json")
     route = "Route this support ticket to an intent:\n"
     shots = [("What is the warranty of the Argent One (VX-CB-1260)?",
               "The Argent One (VX-CB-1260) has a 1-year warranty."),
              (route + "where is my order", "Intent: track_order")]
     examples = [{"task": "routing", "messages": [{"role": "user", "content": route + t}]}
                 for t in ("I want a refund", "can you change my delivery address to my office please", "cancel it")]
-    kw = {"max_new_tokens": 12, "system_prompt": PROMPTED_SYSTEM, "few_shot": shots, "progress": False}
+    system = prompted_system(catalog, ["refund", "change_shipping_address", "cancel_order"])
+    kw = {"max_new_tokens": 12, "system_prompt": system, "few_shot": shots, "progress": False}
     batched = generate_answers(model, tokenizer, examples, batch_size=3, **kw)
     plain = []
     for ex in examples:  # the reference: each prompt alone through a plain generate (no cache, no padding)
-        prompt = tokenizer.apply_chat_template(chat_messages(ex, PROMPTED_SYSTEM, shots), add_generation_prompt=True,
+        prompt = tokenizer.apply_chat_template(chat_messages(ex, system, shots), add_generation_prompt=True,
                                                return_dict=True, return_tensors="pt")
         out = model.generate(**prompt, max_new_tokens=12, do_sample=False,
                              eos_token_id=end_of_turn_ids(tokenizer, model), pad_token_id=tokenizer.pad_token_id)

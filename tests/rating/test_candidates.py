@@ -13,11 +13,11 @@ from helpers.rating.items import load_items
 REPO_CATALOG = __import__("pathlib").Path(__file__).resolve().parents[2] / "data_samples/voltaris/catalog.json"
 
 
-def example(i: int, task: str = "product_qa", fields: dict | None = None, product: str | None = "VX-PS-4471"):
+def example(i: int, task: str = "product_qa", fields: dict | None = None, product: str | None = "VX-PS-5002"):
     return {"id": f"qa-{i}", "task": task,
             "messages": [{"role": "system", "content": system_prompt("Voltaris Hardware")},
                          {"role": "user", "content": f"Q{i}?"}, {"role": "assistant", "content": f"A{i}."}],
-            "meta": {"product": product, "fields": {"wattage_w": 650} if fields is None else fields}}
+            "meta": {"product": product, "fields": {"wattage_w": 550} if fields is None else fields}}
 
 
 def test_only_product_questions_with_facts_are_rated():

@@ -72,7 +72,7 @@ def test_round_trip_of_the_base_model_through_transformers(tmp_path):
     from support.toy_run import make_toy_run
 
     from helpers.core.config import load_settings
-    from helpers.evaluation import generation_records
+    from helpers.eval.evaluation import generation_records
     from helpers.model.generation import generate_answers, settings_kwargs
     from helpers.model.loading import load_model, load_tokenizer, prepare_default_model
     from helpers.core.runs import read_jsonl, write_jsonl
