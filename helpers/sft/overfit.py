@@ -1,7 +1,11 @@
-"""Overfitting watch: validation loss rising for several evaluations while training loss falls."""
+"""Reading the loss curves: the overfitting watch (validation loss rising while training loss falls) and the
+stability check (no loss spike after warm-up, no validation loss above the first one)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+SPIKE_RATIO = 1.5
 
 
 @dataclass
@@ -50,3 +54,16 @@ class OverfitDetector:
                 f"kept falling. The model is memorising the training examples instead of learning what carries "
                 f"over to new questions. The adapter kept is the one from step {self.best_step} "
                 f"(validation loss {self.best_val:.3f}).")
+
+
+def stability(history: list[dict[str, Any]], warmup_steps: int) -> dict[str, Any]:
+    """Was training stable? The largest training loss after warm-up against the first logged one (a spike above
+    ``SPIKE_RATIO`` times it is unstable), and the largest validation loss against the first (never above it)."""
+    train = [(e["step"], e["loss"]) for e in history if "loss" in e and "step" in e]
+    evals = [e["eval_loss"] for e in history if "eval_loss" in e]
+    after = [loss for step, loss in train if step > warmup_steps]
+    spike = max(after) / train[0][1] if train and after else None
+    val = max(evals) / evals[0] if evals else None
+    return {"train_spike_ratio": None if spike is None else round(spike, 3),
+            "max_val_over_first": None if val is None else round(val, 3),
+            "stable": (spike is None or spike <= SPIKE_RATIO) and (val is None or val <= 1.0)}

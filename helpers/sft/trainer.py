@@ -37,7 +37,7 @@ from ..model.chat_format import IGNORE, check_encoded, encode_example
 from ..model.loading import (check_adapter_base, compute_dtype, device, load_adapter, load_model, load_tokenizer,
                              resolve_model)
 from ..model.turns import gpu_turn
-from .overfit import OverfitDetector
+from .overfit import OverfitDetector, stability
 
 CHECKPOINTS = "checkpoints"
 RANKS = "ranks"  # per-process reports of a multi-process run: examples seen, weight digests
@@ -380,7 +380,7 @@ def _train_loaded(run: RunDir, settings: Settings, train_examples: list[dict[str
         "first_val_loss": round(evals[0], 4) if evals else None,
         "best_val_loss": round(min(evals), 4) if evals else None,
         "best_step": trainer.state.best_global_step, "stopped_early": trainer.state.global_step < args.max_steps,
-        "overfitting_began_at": detector.began_at, "resumed": can_resume,
+        "overfitting_began_at": detector.began_at, **stability(history, args.warmup_steps), "resumed": can_resume,
         "device": str(device()), "quantized_4bit": settings.model.quantize_4bit, "world_size": world,
     }
     if adapter_dir.exists():
@@ -395,7 +395,7 @@ def _train_loaded(run: RunDir, settings: Settings, train_examples: list[dict[str
     record.update(run, {"profile": settings.profile, "base_model": settings.model.base_model,
                         "training": {"sft": {k: summary[k] for k in (
                             "tokens_per_second", "peak_memory_mb", "wall_seconds", "best_val_loss",
-                            "first_val_loss", "stopped_early")}}})
+                            "first_val_loss", "stopped_early", "stable", "train_spike_ratio")}}})
     plot_path = plot.save(run.plots / "loss.png") if plot is not None else None
     shutil.rmtree(ckpt_dir, ignore_errors=True)  # finished: the next run starts fresh
     return TrainResult(adapter_dir, summary, log_path, plot_path, detector.message)

@@ -1,5 +1,5 @@
 """The overfitting watch on synthetic curves: overfit, noisy but fine, plateau."""
-from helpers.sft.overfit import OverfitDetector
+from helpers.sft.overfit import OverfitDetector, stability
 
 
 def feed(detector, train, val):
@@ -43,3 +43,24 @@ def test_detection_is_sticky():
     d = OverfitDetector(patience=2)
     feed(d, [1, 0.8, 0.6, 0.4], [1, 0.9, 1.0, 1.1])
     assert d.update(5, 0.3, 0.5) is True  # a late recovery does not unsay it
+
+
+def _history(train: list[float], evals: list[float]) -> list[dict]:
+    return ([{"loss": v, "step": 2 * (i + 1)} for i, v in enumerate(train)]
+            + [{"eval_loss": v, "step": 10 * i} for i, v in enumerate(evals)])
+
+
+def test_a_loss_spike_after_warm_up_is_unstable():
+    """The run of issue 18: training loss 2 -> 8 after warm-up, validation 1.77 -> 6.2, then recovery."""
+    s = stability(_history([2.0, 1.8, 8.0, 3.0, 1.2], [1.77, 6.2, 0.9]), warmup_steps=2)
+    assert s == {"train_spike_ratio": 4.0, "max_val_over_first": 3.503, "stable": False}
+
+
+def test_a_spike_inside_warm_up_and_a_falling_curve_are_stable():
+    s = stability(_history([2.0, 3.5, 1.5, 1.0], [1.7, 1.2, 0.8]), warmup_steps=4)
+    assert s["stable"] and s["train_spike_ratio"] == 0.75 and s["max_val_over_first"] == 1.0
+
+
+def test_validation_above_its_first_value_is_unstable_even_without_a_training_spike():
+    assert not stability(_history([2.0, 1.5, 1.2], [1.7, 1.9, 1.1]), warmup_steps=0)["stable"]
+    assert stability([], warmup_steps=0)["stable"]  # nothing logged: nothing to flag
