@@ -346,7 +346,8 @@ def _train_loaded(run: RunDir, settings: Settings, train_examples: list[dict[str
         shutil.rmtree(run.train / RANKS, ignore_errors=True)
 
     args = training_arguments(settings, ckpt_dir, len(train_ds), world)
-    plot = LivePlot(f"QLoRA fine-tuning of {Path(settings.model.base_model).name}" if settings.model.quantize_4bit
+    plot = LivePlot(f"QLoRA fine-tuning of {Path(resolve_model(settings.model.base_model)).name}"
+                    if settings.model.quantize_4bit
                     else "LoRA fine-tuning", show=show_plot and is_main) if is_main else None
     detector = OverfitDetector(patience=t.patience)
     collator = LeftPadCollator(tokenizer.pad_token_id)
