@@ -109,6 +109,11 @@ def ipc_kernel_manager() -> type:
     return IPCKernelManager
 
 
+KERNEL_START_SECONDS = 300
+"""How long a kernel may take to start: papermill's 60 s failed a course whose kernel started while two others
+trained on a 2-core machine (measured); a workshop server starting many kernels at once is slower still."""
+
+
 def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], timeout: int) -> float:
     """Execute one notebook with papermill; seconds taken, or NotebookFailed."""
     import papermill
@@ -117,7 +122,8 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], t
     try:
         papermill.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name="python3",
                                    cwd=str(notebook.parent), execution_timeout=timeout, progress_bar=False,
-                                   log_output=False, kernel_manager_class=ipc_kernel_manager())
+                                   log_output=False, kernel_manager_class=ipc_kernel_manager(),
+                                   start_timeout=KERNEL_START_SECONDS)
     except Exception as exc:  # papermill raises PapermillExecutionError, timeouts and kernel deaths
         raise NotebookFailed(f"{notebook.name} failed at {_cell_error(exc)}\n"
                              f"executed notebook: {output}") from exc

@@ -4,7 +4,7 @@ import json
 import nbformat
 import pytest
 
-from helpers.cli.course import NotebookFailed, find_notebooks, main, metrics_table, run_course
+from helpers.cli.course import NotebookFailed, execute_notebook, find_notebooks, main, metrics_table, run_course
 
 
 def _notebook(path, *sources):
@@ -122,3 +122,13 @@ def test_cli_param_that_no_notebook_declares_fails_before_any_notebook(fake_cour
               "--param", param])
     assert info.value.code == 2 and message in capsys.readouterr().err
     assert not (tmp_path / "runs" / "x").exists()
+
+
+def test_a_kernel_may_take_minutes_to_start_on_a_busy_machine(tmp_path, monkeypatch):
+    """papermill's default of 60 s failed a ci course whose kernel started while two others trained (2 cores)."""
+    import papermill
+
+    seen = {}
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *args, **kwargs: seen.update(kwargs))
+    execute_notebook(tmp_path / "in.ipynb", tmp_path / "out.ipynb", {}, timeout=10)
+    assert seen["start_timeout"] >= 300 and seen["execution_timeout"] == 10
