@@ -27,3 +27,21 @@ def test_only_the_known_future_warning_is_silenced():
 def test_every_known_warning_says_why():
     assert all(k.reason and k.starts for k in KNOWN)
     assert quiet_known_warnings() == KNOWN
+
+
+def test_the_dequantization_notice_of_cpu_generation_is_explained_and_dropped():
+    """Seen once per notebook in a cpu-demo `make run` (00, 02, 03, 04, 06, 08) before it was listed."""
+    from transformers.utils import logging as hf_logging
+
+    quiet_known_warnings()
+    logger = hf_logging.get_logger("transformers.integrations.bitsandbytes")
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logger.addHandler(handler)
+    try:
+        logger.warning("The modules are dequantized in torch.float32 and casted to torch.float32.")
+        logger.warning("The modules could not be dequantized")
+    finally:
+        logger.removeHandler(handler)
+    assert seen == ["The modules could not be dequantized"]
