@@ -49,6 +49,7 @@ def test_a_typed_question_gets_an_answer_that_streams_in(tmp_path):
             browser.close()
     assert final.strip(), "no answer appeared"
     assert asked == "Tell me a short story about a lighthouse keeper."
+    lengths.append(len(final))  # the last poll can fall between the final chunk and the "answered in" status
     distinct = sorted(set(lengths))
     assert len(distinct) >= 3, f"the answer did not grow while streaming (lengths seen: {distinct})"
     assert lengths == sorted(lengths), "a streaming answer only grows"
