@@ -84,6 +84,23 @@ def jupyter_lab(tmp_path: Path, cells: list[str], name: str = "test.ipynb") -> I
         shutil.rmtree(tmp_path / "rt", ignore_errors=True)
 
 
+@contextmanager
+def chromium_page(tmp_path: Path) -> Iterator:
+    """A Chromium page driven by Playwright; leaves failure.png in ``tmp_path`` when the block fails, always closes."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            yield page
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"))  # kept in pytest's tmp folder
+            raise
+        finally:
+            browser.close()
+
+
 def run_first_cell(page, url: str) -> None:
     """Open the notebook, wait for the kernel, and run its first cell."""
     import re

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, jupyter_lab, run_first_cell
+from browser_support import chromium_page, jupyter_lab, run_first_cell
 
 pytestmark = pytest.mark.browser
 
@@ -29,27 +29,17 @@ print("training done")
 
 
 def test_the_loss_plot_updates_in_place_while_training_runs(tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    with jupyter_lab(tmp_path, [CELL], "live.ipynb") as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            run_first_cell(page, url)
-            image = page.locator(".jp-OutputArea-output img").first
-            image.wait_for(timeout=90_000)
-            frames = {image.get_attribute("src")}
-            deadline = time.time() + 30
-            while len(frames) < 3 and time.time() < deadline:  # frames arrive about once a second
-                time.sleep(0.7)
-                frames.add(image.get_attribute("src"))
-            page.locator(".jp-OutputArea-output", has_text="training done").wait_for(timeout=60_000)
-            final_images = page.locator(".jp-OutputArea-output img").count()
-            page.screenshot(path=str(tmp_path / "live.png"), full_page=True)
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"))  # kept in pytest's tmp folder
-            raise
-        finally:
-            browser.close()
+    with jupyter_lab(tmp_path, [CELL], "live.ipynb") as url, chromium_page(tmp_path) as page:
+        run_first_cell(page, url)
+        image = page.locator(".jp-OutputArea-output img").first
+        image.wait_for(timeout=90_000)
+        frames = {image.get_attribute("src")}
+        deadline = time.time() + 30
+        while len(frames) < 3 and time.time() < deadline:  # frames arrive about once a second
+            time.sleep(0.7)
+            frames.add(image.get_attribute("src"))
+        page.locator(".jp-OutputArea-output", has_text="training done").wait_for(timeout=60_000)
+        final_images = page.locator(".jp-OutputArea-output img").count()
+        page.screenshot(path=str(tmp_path / "live.png"), full_page=True)
     assert len(frames) >= 3, "the plot did not change while training ran"
     assert final_images == 1, f"{final_images} images: each update must replace the frame, not add one"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, jupyter_lab, run_first_cell
+from browser_support import chromium_page, jupyter_lab, run_first_cell
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -20,33 +20,23 @@ ANSWER = ".chat-answer-base .chat-assistant .chat-text"
 
 
 def test_a_typed_question_gets_an_answer_that_streams_in(tmp_path):
-    from playwright.sync_api import sync_playwright
-
     with jupyter_lab(tmp_path, [CELL.format(runs=str(tmp_path / "runs"))], "chat.ipynb") as url, \
-            sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            run_first_cell(page, url)
-            page.locator(".chat-box").wait_for(timeout=180_000)
-            page.locator(".chat-input textarea").fill("Tell me a short story about a lighthouse keeper.")
-            page.locator(".chat-send").click()
-            lengths, deadline = [], time.time() + 180
-            while time.time() < deadline:
-                texts = page.locator(ANSWER).all_inner_texts()
-                if texts and texts[-1].strip():
-                    lengths.append(len(texts[-1]))
-                if lengths and "answered in" in page.locator(".chat-status").inner_text():
-                    break
-                time.sleep(0.05)
-            final = page.locator(ANSWER).last.inner_text()
-            asked = page.locator(".chat-answer-base .chat-user .chat-text").last.inner_text()
-            page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"))  # kept in pytest's tmp folder
-            raise
-        finally:
-            browser.close()
+            chromium_page(tmp_path) as page:
+        run_first_cell(page, url)
+        page.locator(".chat-box").wait_for(timeout=180_000)
+        page.locator(".chat-input textarea").fill("Tell me a short story about a lighthouse keeper.")
+        page.locator(".chat-send").click()
+        lengths, deadline = [], time.time() + 180
+        while time.time() < deadline:
+            texts = page.locator(ANSWER).all_inner_texts()
+            if texts and texts[-1].strip():
+                lengths.append(len(texts[-1]))
+            if lengths and "answered in" in page.locator(".chat-status").inner_text():
+                break
+            time.sleep(0.05)
+        final = page.locator(ANSWER).last.inner_text()
+        asked = page.locator(".chat-answer-base .chat-user .chat-text").last.inner_text()
+        page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
     assert final.strip(), "no answer appeared"
     assert asked == "Tell me a short story about a lighthouse keeper."
     lengths.append(len(final))  # the last poll can fall between the final chunk and the "answered in" status
