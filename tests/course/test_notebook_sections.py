@@ -29,7 +29,7 @@ def test_the_time_is_printed_from_a_measured_run_not_typed(path):
     nb = nbformat.read(path, as_version=4)
     setup = [c.source for c in nb.cells if c.cell_type == "code" and "start(" in c.source]
     assert setup and f'notebook="{path.stem}"' in setup[0], f"{path.name}: the setup cell must name the notebook"
-    typed = re.findall(r"time\W+(?:about|under)\s[^.\n]*minute", nbformat.read(path, as_version=4).cells[0].source,
+    typed = re.findall(r"time\W+(?:about|under)\s[^.\n]*minute", nb.cells[0].source,
                        flags=re.IGNORECASE)
     assert not typed, f"{path.name}: a typed time goes stale; the setup cell prints the measured one ({typed})"
 
