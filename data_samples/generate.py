@@ -40,6 +40,7 @@ import random
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Iterator
 
 HERE = Path(__file__).resolve().parent
 BITEXT_SAMPLE = HERE / "bitext" / "intents_sample.csv"
@@ -84,8 +85,26 @@ CATEGORIES = {"power supply": "PS", "ups": "UP", "cable": "CB", "adapter": "AD",
               "surge protector": "SP"}
 
 
-def _price(rng: random.Random, low: float, high: float) -> float:
+def price(rng: random.Random, low: float, high: float) -> float:
+    """A shop price in a range: a whole amount less one cent."""
     return round(rng.uniform(low, high)) - 0.01
+
+
+def product_slots(rng: random.Random, words: list[str], suffixes: list[str], categories: dict[str, str], n: int,
+                  pattern: str) -> Iterator[tuple[str, str, str]]:
+    """(name, category, code) of n products, categories in turn, names shuffled, codes from ``pattern``
+    ('VX-{letters}-{n}': the category's letters, a random four-digit number) unique; lazily, so a caller's
+    draws for one product come before the next product's code (the committed corpora depend on that order)."""
+    names = [f"{w} {s}" for w in words for s in suffixes]
+    rng.shuffle(names)
+    cats, used = list(categories), set()
+    for i in range(n):
+        cat = cats[i % len(cats)]
+        code = pattern.format(letters=categories[cat], n=rng.randint(1000, 9999))
+        while code in used:
+            code = pattern.format(letters=categories[cat], n=rng.randint(1000, 9999))
+        used.add(code)
+        yield names[i], cat, code
 
 
 def make_specs(rng: random.Random, category: str) -> dict:
@@ -133,19 +152,11 @@ WARRANTY = {"power supply": [3, 5, 7, 10], "ups": [2, 3], "cable": [1, 2], "adap
 
 def make_catalog(rng: random.Random, n: int) -> list[dict]:
     """n products spread over the categories, each with a unique name and code."""
-    names = [f"{w} {s}" for w in NAME_WORDS for s in NAME_SUFFIXES]
-    rng.shuffle(names)
+    products = [{"code": code, "name": name, "category": cat, "specs": make_specs(rng, cat), "compatibility": [],
+                 "warranty_years": rng.choice(WARRANTY[cat]), "price_usd": price(rng, *PRICE_RANGE[cat]),
+                 "release_year": rng.randint(2018, 2024)}
+                for name, cat, code in product_slots(rng, NAME_WORDS, NAME_SUFFIXES, CATEGORIES, n, "VX-{letters}-{n}")]
     cats = list(CATEGORIES)
-    products, used = [], set()
-    for i in range(n):
-        cat = cats[i % len(cats)]
-        code = f"VX-{CATEGORIES[cat]}-{rng.randint(1000, 9999)}"
-        while code in used:
-            code = f"VX-{CATEGORIES[cat]}-{rng.randint(1000, 9999)}"
-        used.add(code)
-        products.append({"code": code, "name": names[i], "category": cat, "specs": make_specs(rng, cat),
-                         "compatibility": [], "warranty_years": rng.choice(WARRANTY[cat]),
-                         "price_usd": _price(rng, *PRICE_RANGE[cat]), "release_year": rng.randint(2018, 2024)})
     by_cat = {c: [p["code"] for p in products if p["category"] == c] for c in cats}
     pairs = {"charger": "cable", "adapter": "cable", "ups": "surge protector", "cable": "charger"}
     for p in products:

@@ -41,7 +41,7 @@ from pathlib import Path
 
 from stdnum import iban as stdnum_iban
 
-from generate import luhn_card
+from generate import luhn_card, price, product_slots
 
 HERE = Path(__file__).resolve().parent
 SCHEMA = HERE / "hearthline" / "catalog.schema.json"
@@ -73,10 +73,6 @@ LAST = ["Lefèvre", "Weiß", "Mikkelsen", "van Dijk", "Rossi", "García", "Nová
 AGENTS = ["Marit", "Jules", "Anouk", "Tobias", "Carmen"]
 ADDRESSES = ["Lindenstraße {n}, 10115 Berlin", "Keizersgracht {n}, 1015 CJ Amsterdam", "{n} rue des Lilas, 75011 Paris",
              "{n} Baker Street, London NW1 6XE", "Calle Mayor {n}, 28013 Madrid"]
-
-
-def _price(rng: random.Random, low: float, high: float) -> float:
-    return round(rng.uniform(low, high)) - 0.01
 
 
 def _colours(rng: random.Random) -> list[str]:
@@ -114,20 +110,10 @@ WARRANTY = {"kettle": [2, 3], "blender": [2, 3, 5], "coffee machine": [2, 3], "m
 
 def make_catalog(rng: random.Random, n: int) -> list[dict]:
     """n products spread over the categories, each with a unique name and code ('KE-2041-EU')."""
-    names = [f"{w} {s}" for w in NAME_WORDS for s in NAME_SUFFIXES]
-    rng.shuffle(names)
-    cats = list(CATEGORIES)
-    products, used = [], set()
-    for i in range(n):
-        cat = cats[i % len(cats)]
-        code = f"{CATEGORIES[cat]}-{rng.randint(1000, 9999)}-EU"
-        while code in used:
-            code = f"{CATEGORIES[cat]}-{rng.randint(1000, 9999)}-EU"
-        used.add(code)
-        products.append({"code": code, "name": names[i], "category": cat, "specs": make_specs(rng, cat),
-                         "warranty_years": rng.choice(WARRANTY[cat]), "price_eur": _price(rng, *PRICE_RANGE[cat]),
-                         "release_year": rng.randint(2019, 2025)})
-    return products
+    return [{"code": code, "name": name, "category": cat, "specs": make_specs(rng, cat),
+             "warranty_years": rng.choice(WARRANTY[cat]), "price_eur": price(rng, *PRICE_RANGE[cat]),
+             "release_year": rng.randint(2019, 2025)}
+            for name, cat, code in product_slots(rng, NAME_WORDS, NAME_SUFFIXES, CATEGORIES, n, "{letters}-{n}-EU")]
 
 
 def _ascii(name: str) -> str:
