@@ -3,19 +3,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import nbformat
 import pytest
+
+from helpers.ship.serve import wait_until_up
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -29,23 +30,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_for_server(port: int, proc: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={TOKEN}", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError("jupyter lab did not answer /api/status in time")
+def course_notebook(name: str, **parameters) -> nbformat.NotebookNode:
+    """A notebook of the course with its parameters injected, as papermill does."""
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    return parameterize_notebook(load_notebook_node(str(REPO / "notebooks" / f"{name}.ipynb")), parameters)
 
 
 @contextmanager
-def jupyter_lab(tmp_path: Path, cells: list[str], name: str = "test.ipynb") -> Iterator[str]:
-    """A JupyterLab server (cell windowing off) on a notebook of ``cells``; yields the notebook's URL."""
+def jupyter_lab(tmp_path: Path, notebook: list[str] | nbformat.NotebookNode,
+                name: str = "test.ipynb") -> Iterator[str]:
+    """A JupyterLab server (cell windowing off) on one notebook (or a list of cell sources); yields its URL."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does this)")
     root, settings = tmp_path / "root", tmp_path / "lab-settings"
@@ -56,8 +52,11 @@ def jupyter_lab(tmp_path: Path, cells: list[str], name: str = "test.ipynb") -> I
         path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    if isinstance(notebook, list):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(source) for source in notebook]
+    else:
+        nb = notebook
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, root / name)
     port = _free_port()
@@ -71,7 +70,9 @@ def jupyter_lab(tmp_path: Path, cells: list[str], name: str = "test.ipynb") -> I
         command.append("--allow-root")
     proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _wait_for_server(port, proc)
+        failure = wait_until_up(f"http://127.0.0.1:{port}/api/status?token={TOKEN}", proc, 90)
+        if failure:
+            raise RuntimeError(f"jupyter lab {failure}; see {tmp_path / 'lab.log'}")
         yield f"http://127.0.0.1:{port}/lab/tree/{name}?token={TOKEN}"
     finally:
         if proc.poll() is None:
@@ -101,13 +102,22 @@ def chromium_page(tmp_path: Path) -> Iterator:
             browser.close()
 
 
+def open_notebook(page, url: str) -> None:
+    """Open the notebook at ``url`` and wait until its kernel is connected and idle."""
+    page.goto(url)
+    page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.wait_for(timeout=90_000)
+    page.get_by_text(re.compile(r"^Python 3 .*\| Idle$")).first.wait_for(timeout=90_000)
+
+
 def run_first_cell(page, url: str) -> None:
     """Open the notebook, wait for the kernel, and run its first cell."""
-    import re
-
-    page.goto(url)
-    editor = page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first
-    editor.wait_for(timeout=90_000)
-    page.get_by_text(re.compile(r"^Python 3 .*\| Idle$")).first.wait_for(timeout=90_000)  # kernel connected
-    editor.click()
+    open_notebook(page, url)
+    page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.click()
     page.keyboard.press("Shift+Enter")
+
+
+def run_all_cells(page, url: str) -> None:
+    """Open the notebook, wait for the kernel, and run every cell from the Run menu, as a learner would."""
+    open_notebook(page, url)
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()

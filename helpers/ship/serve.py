@@ -205,6 +205,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_up(url: str, process: subprocess.Popen | None, timeout: float) -> str | None:
+    """Poll ``url`` until it answers 200 (None), or say why not: the process exited, or the timeout passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is None or process.poll() is not None:
+            return f"exited with code {process and process.returncode}"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return None
+        except OSError:
+            time.sleep(0.5)
+    return f"did not answer {url.split('?')[0]} within {timeout:.0f} s"
+
+
 class ServedModel:
     """The endpoint in a child process: ``with ServedModel(...) as server: server.url``; always stopped."""
 
@@ -252,19 +267,9 @@ class ServedModel:
 
     def _wait_healthy(self) -> None:
         """Poll /health until it answers 200; ServerError if the process dies or the timeout passes."""
-        deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                raise ServerError(f"the server exited with code {self.process and self.process.returncode}; "
-                                  f"its log ({self.log_path}) ends with:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"http://{HOST}:{self.port}/health", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.5)
-        raise ServerError(f"no answer from /health within {self.timeout:.0f} s; log ({self.log_path}):\n"
-                          f"{self.log_tail()}")
+        failure = wait_until_up(f"http://{HOST}:{self.port}/health", self.process, self.timeout)
+        if failure:
+            raise ServerError(f"the server {failure}; its log ({self.log_path}) ends with:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 20) -> str:
         """The last lines of the server's log."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 
 import pytest
 
 from helpers.ship.load_test import MALFORMED
 from helpers.ship.pilot_log import read_log
-from helpers.ship.serve import PilotGate, answer_text, request_problem
+from helpers.ship.serve import PilotGate, answer_text, free_port, request_problem, wait_until_up
 
 GOOD = {"messages": [{"role": "user", "content": "What wattage is the Tessera Pro (VX-PS-4471)?"}], "max_tokens": 8}
 
@@ -126,3 +128,22 @@ def test_real_server_load_test_and_bad_requests_on_localhost(tmp_path):
     records = read_log(log)
     assert len(records) == 4 and all(r["model_version"] == "default@test" for r in records)
     assert "@example.com" not in log.read_text()
+
+
+def test_waiting_for_a_server_says_why_it_never_came_up():
+    port = free_port()
+    gone = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    gone.wait()
+    assert wait_until_up(f"http://127.0.0.1:{port}/health", gone, 5) == "exited with code 3"
+    silent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert wait_until_up(f"http://127.0.0.1:{port}/health?token=x", silent, 1) == \
+            f"did not answer http://127.0.0.1:{port}/health within 1 s"
+    finally:
+        silent.kill()
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_until_up(f"http://127.0.0.1:{port}/", server, 30) is None
+    finally:
+        server.kill()
