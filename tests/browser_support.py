@@ -105,14 +105,16 @@ def chromium_page(tmp_path: Path) -> Iterator:
 def open_notebook(page, url: str) -> None:
     """Open the notebook at ``url`` and wait until its kernel is connected and idle."""
     page.goto(url)
-    page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.wait_for(timeout=90_000)
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=90_000)  # a markdown cell's editor stays hidden
     page.get_by_text(re.compile(r"^Python 3 .*\| Idle$")).first.wait_for(timeout=90_000)
 
 
 def run_first_cell(page, url: str) -> None:
     """Open the notebook, wait for the kernel, and run its first cell."""
     open_notebook(page, url)
-    page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.click()
+    editor = page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first
+    editor.wait_for(timeout=90_000)
+    editor.click()
     page.keyboard.press("Shift+Enter")
 
 

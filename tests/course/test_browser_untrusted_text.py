@@ -8,13 +8,12 @@ planted element may exist in the page, and the planted text must be shown litera
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, jupyter_lab
+from browser_support import chromium_page, course_notebook, jupyter_lab, run_all_cells
 
 pytestmark = pytest.mark.browser
 
@@ -64,14 +63,6 @@ def _seed_rating_run(root: Path) -> None:
     simulate_ratings(db, items, FactChecker(Catalog.load(run.need("catalog"))), default_raters(2, seed=3), seed=3)
 
 
-def _parameterized(name: str, **parameters) -> nbformat.NotebookNode:
-    """A notebook of the course with its parameters injected, as papermill does."""
-    from papermill.iorw import load_notebook_node
-    from papermill.parameterize import parameterize_notebook
-
-    return parameterize_notebook(load_notebook_node(str(REPO / "notebooks" / f"{name}.ipynb")), parameters)
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory):
     """One JupyterLab server whose root holds notebooks 01 and 04, parameterized for a planted folder and run."""
@@ -80,39 +71,23 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
     _plant_source(source)
     _seed_rating_run(runs / "rating")
     common = {"runs_dir": str(runs), "profile": "ci", "overrides": {}, "interactive": True}
-    notebooks = {"01_data_curation": _parameterized(
+    notebooks = {"01_data_curation": course_notebook(
         "01_data_curation", run_name="curation", source_dir=str(source), use_tokenizer=False,
         bitext_csv=str(REPO / "data_samples" / "bitext" / "intents_sample.csv"),
         pii_cases=str(REPO / "tests" / "data" / "pii_cases" / "cases.jsonl"), **common),
-        "04_human_rating": _parameterized("04_human_rating", run_name="rating", **common)}
+        "04_human_rating": course_notebook("04_human_rating", run_name="rating", **common)}
     with jupyter_lab(tmp, ["print('the notebooks under test are beside this one')"], "index.ipynb") as url:
         for name, nb in notebooks.items():
             nbformat.write(nb, tmp / "root" / f"{name}.ipynb")
         yield {"url": url, "root": tmp / "root", "shots": tmp}
 
 
-def _run_in_lab(lab: dict, name: str, done: str, timeout_ms: int):
+def _run_in_lab(page, lab: dict, name: str, done: str, timeout_ms: int) -> None:
     """Open a notebook in JupyterLab, run all its cells from the Run menu, and wait until ``done`` is printed."""
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
-    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    try:
-        # a workspace of its own, reset: only this notebook is open and active (not one restored from another test)
-        page.goto(lab["url"].replace("/lab/tree/index.ipynb", f"/lab/workspaces/{name[:2]}/tree/{name}.ipynb")
+    # a workspace of its own, reset: only this notebook is open and active (not one restored from another test)
+    run_all_cells(page, lab["url"].replace("/lab/tree/index.ipynb", f"/lab/workspaces/{name[:2]}/tree/{name}.ipynb")
                   + "&reset")
-        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=90_000)
-        page.get_by_text(re.compile(r"^Python 3 .*\| Idle$")).first.wait_for(timeout=90_000)  # kernel connected
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-        page.locator(".jp-OutputArea-output", has_text=done).first.wait_for(timeout=timeout_ms)
-    except Exception:
-        page.screenshot(path=str(lab["shots"] / f"{name}-failure.png"), full_page=True)  # kept in pytest's tmp
-        browser.close()
-        pw.stop()
-        raise
-    return pw, browser, page
+    page.locator(".jp-OutputArea-output", has_text=done).first.wait_for(timeout=timeout_ms)
 
 
 def _assert_nothing_ran(page, name: str) -> str:
@@ -127,26 +102,20 @@ def _assert_nothing_ran(page, name: str) -> str:
 
 
 def test_notebook_01_shows_a_planted_ticket_as_text(lab) -> None:
-    pw, browser, page = _run_in_lab(lab, "01_data_curation", "data curated:", 600_000)
-    try:
+    with chromium_page(lab["shots"]) as page:
+        _run_in_lab(page, lab, "01_data_curation", "data curated:", 600_000)
         text = _assert_nothing_ran(page, "01_data_curation")
         assert IMG in text and "<script>window.__pwned=2</script>" in text  # the raw message, shown literally
         assert FILE_NAME in text  # the folder's file list
         assert page.locator(".review-widget").count() == 1  # the review widget, with the flagged and sampled items
         page.screenshot(path=str(lab["shots"] / "01.png"), full_page=True)
-    finally:
-        browser.close()
-        pw.stop()
 
 
 def test_notebook_04_shows_a_planted_answer_as_text(lab) -> None:
-    pw, browser, page = _run_in_lab(lab, "04_human_rating", "ratings stored, agreement measured", 300_000)
-    try:
+    with chromium_page(lab["shots"]) as page:
+        _run_in_lab(page, lab, "04_human_rating", "ratings stored, agreement measured", 300_000)
         text = _assert_nothing_ran(page, "04_human_rating")
         answers = [page.locator(".rate-answer-a").inner_text(), page.locator(".rate-answer-b").inner_text()]
         assert all(PAYLOAD in a for a in answers), answers  # the model's answers, shown literally
         assert IMG in text
         page.screenshot(path=str(lab["shots"] / "04.png"), full_page=True)
-    finally:
-        browser.close()
-        pw.stop()
