@@ -114,14 +114,15 @@ KERNEL_START_SECONDS = 300
 trained on a 2-core machine (measured); a workshop server starting many kernels at once is slower still."""
 
 
-def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], timeout: int) -> float:
-    """Execute one notebook with papermill; seconds taken, or NotebookFailed."""
+def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], timeout: int,
+                     cwd: Path | None = None) -> float:
+    """Execute one notebook with papermill (in ``cwd``, default its own folder); seconds taken, or NotebookFailed."""
     import papermill
 
     start = time.perf_counter()
     try:
         papermill.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name="python3",
-                                   cwd=str(notebook.parent), execution_timeout=timeout, progress_bar=False,
+                                   cwd=str(cwd or notebook.parent), execution_timeout=timeout, progress_bar=False,
                                    log_output=False, kernel_manager_class=ipc_kernel_manager(),
                                    start_timeout=KERNEL_START_SECONDS)
     except Exception as exc:  # papermill raises PapermillExecutionError, timeouts and kernel deaths

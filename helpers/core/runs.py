@@ -199,3 +199,17 @@ def open_run(name: str, runs_dir: str | os.PathLike = "../runs") -> RunDir:
     for sub in SUBDIRS:
         (root / sub).mkdir(parents=True, exist_ok=True)
     return RunDir(root)
+
+
+def fork_run(run: RunDir, name: str) -> RunDir:
+    """A new run beside ``run`` holding its curated data and settings, not its models: try a change there and
+    this run stays as it is. FileExistsError if a run of that name exists."""
+    import shutil
+
+    target = run.root.parent / check_run_name(name)
+    if target.exists():
+        raise FileExistsError(f"{target} exists: choose another name for the new run, or delete that folder")
+    shutil.copytree(run.root / "data", target / "data")
+    if (run.root / "settings.json").exists():
+        shutil.copy2(run.root / "settings.json", target / "settings.json")
+    return open_run(name, run.root.parent)

@@ -56,3 +56,18 @@ def test_split_hashes_tie_a_run_to_its_data(tmp_path):
 def test_jsonl_round_trip(tmp_path):
     rows = [{"a": 1, "t": "ünïcode"}, {"a": 2}]
     assert read_jsonl(write_jsonl(tmp_path / "x.jsonl", rows)) == rows
+
+
+def test_a_fork_has_the_data_and_settings_but_no_models(tmp_path):
+    from helpers.core.runs import fork_run
+
+    run = open_run("first", tmp_path)
+    write_jsonl(run.path("train_split"), [{"id": "a"}])
+    (run.root / "settings.json").write_text("{}")
+    (run.path("train_adapter") / "adapter_model.safetensors").parent.mkdir(parents=True)
+    (run.path("train_adapter") / "adapter_model.safetensors").write_bytes(b"weights")
+    fork = fork_run(run, "second")
+    assert fork.root == tmp_path / "second" and read_jsonl(fork.need("train_split")) == [{"id": "a"}]
+    assert (fork.root / "settings.json").read_text() == "{}" and not fork.has("train_adapter")
+    with pytest.raises(FileExistsError, match="second"):
+        fork_run(run, "second")

@@ -1,0 +1,34 @@
+"""Every notebook declares one exercise the benchmark can run: valid overrides or code that compiles."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from benchmarks.exercises import exercise_of, with_code
+from helpers.cli.course import find_notebooks
+from helpers.core.config import load_settings
+
+NOTEBOOKS = find_notebooks(Path(__file__).resolve().parents[2] / "notebooks")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_notebook_declares_one_runnable_exercise(path):
+    spec = exercise_of(nbformat.read(path, as_version=4))
+    if "overrides" in spec:
+        load_settings("cpu-demo", spec["overrides"])  # SettingsError names a field that does not exist
+    else:
+        compile(spec["code"], f"{path.name} exercise", "exec")
+
+
+def test_an_exercise_is_declared_once_and_of_one_kind():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("## Exercise")]
+    with pytest.raises(ValueError, match="0 cells declare"):
+        exercise_of(nb)
+    nb.cells[0].metadata["exercise"] = {"overrides": {}, "code": "1"}
+    with pytest.raises(ValueError, match="either"):
+        exercise_of(nb)
+    nb.cells[0].metadata["exercise"] = {"code": "print(1)"}
+    assert with_code(nb, "print(1)").cells[-1].metadata["tags"] == ["exercise"]
