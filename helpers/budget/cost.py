@@ -213,13 +213,12 @@ def planned_tokens(run: RunDir, settings: Settings) -> int:
     from ..model.chat_format import encode_example
     from ..model.loading import load_tokenizer
 
+    from ..sft.trainer import training_examples
+
     t = settings.train
-    path = run.need("train_split")
-    examples = read_jsonl(path)
-    if t.max_train_examples:
-        examples = examples[:t.max_train_examples]
+    examples = training_examples(run, settings)
     if not examples:
-        raise ValueError(f"{path} has no examples; rerun notebook 01")
+        raise ValueError(f"{run.need('train_split')} has no examples; rerun notebook 01")
     tokenizer = load_tokenizer(settings.model.base_model, settings.model.trust_remote_code)
     per_epoch = sum(len(encode_example(tokenizer, ex, settings.data.max_length)["input_ids"]) for ex in examples)
     if t.max_steps:

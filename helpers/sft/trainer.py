@@ -94,6 +94,16 @@ def load_split(run: RunDir, split: str, limit: int = 0) -> list[dict[str, Any]]:
     return rows[:limit] if limit else rows
 
 
+def training_examples(run: RunDir, settings: Settings) -> list[dict[str, Any]]:
+    """One pass of training as the trainer sees it: the training split (train.max_train_examples of it, if set) with
+    each product question train.fact_repeats times, the copies told apart by their ids."""
+    t = settings.train
+    examples = load_split(run, "train", t.max_train_examples)
+    repeats = [{**ex, "id": f"{ex.get('id', i)}~{k}"} for k in range(1, t.fact_repeats)
+               for i, ex in enumerate(examples) if ex.get("task") == "product_qa"]
+    return examples + repeats
+
+
 def encode_split(tokenizer: Any, examples: list[dict[str, Any]], max_length: int) -> list[dict[str, list[int]]]:
     """Encoded examples, checked: each keeps a target token and ends its reply with end-of-turn."""
     encoded = [encode_example(tokenizer, ex, max_length) for ex in examples]
@@ -311,7 +321,7 @@ def train_sft(run: RunDir, settings: Settings, show_plot: bool = True, resume: b
               echo: bool = True) -> TrainResult:
     """Fine-tune the base model with (Q)LoRA on the run's curated data; keeps the best adapter by validation loss."""
     t = settings.train
-    train_examples = load_split(run, "train", t.max_train_examples)
+    train_examples = training_examples(run, settings)
     val_examples = load_split(run, "val", t.max_val_examples)
     check_train_settings(settings, len(train_examples))
     hashes = run.split_hashes()
@@ -419,7 +429,7 @@ def sanity_check(run: RunDir, settings: Settings) -> SanityReport:
     from ..model.chat_format import show_masking, trained_token_count
 
     tokenizer = load_tokenizer(settings.model.base_model, settings.model.trust_remote_code)
-    train = load_split(run, "train", settings.train.max_train_examples)
+    train = training_examples(run, settings)
     val = load_split(run, "val", settings.train.max_val_examples)
     check_train_settings(settings, len(train))
     enc_train = encode_split(tokenizer, train, settings.data.max_length)

@@ -136,3 +136,16 @@ def test_training_lowers_validation_loss_and_keeps_the_best_adapter(ci_course):
             chunk = rows[i:i + size]
             total += selective_causal_lm_loss(model, LeftPadCollator(tok.pad_token_id)(chunk))[0].item() * len(chunk)
     assert abs(total / len(rows) - s["best_val_loss"]) < 0.02, (total / len(rows), s["best_val_loss"])
+
+
+def test_fact_repeats_add_copies_of_product_questions_only(tmp_path):
+    from helpers.core.runs import write_jsonl
+
+    run = open_run("mix", tmp_path)
+    write_jsonl(run.path("train_split"), [{"id": "q1", "task": "product_qa"}, {"id": "r1", "task": "routing"},
+                                          {"id": "q2", "task": "product_qa"}])
+    once = trainer.training_examples(run, load_settings("ci"))
+    assert [e["id"] for e in once] == ["q1", "r1", "q2"]
+    thrice = trainer.training_examples(run, load_settings("ci", {"train.fact_repeats": 3}))
+    assert [e["id"] for e in thrice] == ["q1", "r1", "q2", "q1~1", "q2~1", "q1~2", "q2~2"]
+    assert sum(e["task"] == "routing" for e in thrice) == 1
