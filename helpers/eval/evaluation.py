@@ -44,6 +44,8 @@ MODELS = ("base", "prompted", "sft", "dpo")
 ADAPTERS = {"sft": "train_adapter", "dpo": "dpo_adapter"}
 """The run artefact holding each tuned model's adapter."""
 ANSWERS_FILE = "answers.jsonl"
+GENERATION_SETTINGS = ("batch_size", "max_new_tokens", "routing_max_new_tokens")
+"""The eval settings an answer depends on; the others (intervals, bootstraps, how many examples) only read answers."""
 
 GenerateFn = Callable[[str, Sequence[dict[str, Any]]], list[Any]]
 """(model name, examples) -> GenerationResult-like objects with .answer, .seconds, .new_tokens."""
@@ -110,8 +112,8 @@ def model_generator(run: RunDir, settings: Settings, prompted: tuple[str, Sequen
 
 def fingerprint(run: RunDir, settings: Settings, name: str, prompted: tuple[str, Sequence[tuple[str, str]]]) -> str:
     """What an answer of model ``name`` depends on: base model, adapter weights, prompt and generation settings."""
-    parts: dict[str, Any] = {"model": settings.model.__dict__, "eval": {k: v for k, v in settings.eval.__dict__.items()
-                                                                        if k not in ("bootstrap_samples", "seed")}}
+    parts: dict[str, Any] = {"model": settings.model.__dict__,
+                             "eval": {k: getattr(settings.eval, k) for k in GENERATION_SETTINGS}}
     if name == "prompted":
         parts["prompt"] = [prompted[0], list(prompted[1])]
     if name in ADAPTERS and run.has(ADAPTERS[name]):

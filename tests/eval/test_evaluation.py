@@ -274,3 +274,15 @@ def test_ratings_are_summarised_per_model(tmp_path: Path, settings: Any) -> None
     assert table.loc["sft", "mean_accuracy"] == 5 and not table.simulated.any()
     saved = json.loads((run.eval / "metrics.json").read_text())["ratings"]
     assert {row["source"] for row in saved} == {"base", "sft"}
+
+
+def test_kept_answers_are_reused_when_only_the_reading_of_them_changes(tmp_path: Path) -> None:
+    from helpers.eval.evaluation import fingerprint
+
+    run = open_run("cache", tmp_path)
+    prompted = ("system", [])
+    key = fingerprint(run, load_settings("ci"), "base", prompted)
+    for reading in ({"eval.interval_method": "exact"}, {"eval.bootstrap_samples": 50}, {"eval.seed": 1},
+                    {"eval.max_examples": 5}):
+        assert fingerprint(run, load_settings("ci", reading), "base", prompted) == key, reading
+    assert fingerprint(run, load_settings("ci", {"eval.max_new_tokens": 7}), "base", prompted) != key
