@@ -5,6 +5,7 @@
 #   make test                the whole test suite
 #   make lab                 JupyterLab on notebooks/ with the project's kernel
 #   make bench               speed and memory benchmarks -> benchmarks/results.json
+#   make exercises RUN=name  time each notebook's exercise on a copy of a finished run -> benchmarks/exercises.json
 #   make baseline RUN=name   promote a run's metrics.json to the regression baseline of its profile
 #   make constraints         regenerate constraints.txt (the versions setup installs) from a working .venv
 #   make rehearsal PARTICIPANTS=30 GPU_GB=80 CHAOS=1 [MODEL=7B]
@@ -25,7 +26,7 @@ MODEL ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lab bench baseline setup constraints clean-runs rehearsal
+.PHONY: run test lab bench exercises baseline setup constraints clean-runs rehearsal
 
 setup: $(STAMP)
 
@@ -51,6 +52,9 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+exercises: $(STAMP)
+	$(BIN)/python -m benchmarks.exercises --run runs/$(RUN)
 
 baseline: $(STAMP)
 	$(BIN)/python -m helpers.eval.regression promote runs/$(RUN)
