@@ -239,15 +239,15 @@ PROFILES: dict[str, dict[str, Any]] = {
     # one thread, experiment x5): factual accuracy 0.73 [0.59, 0.83] on 48 test questions (base 0.00; the profile now asks 81),
     # hallucination 0.19 (base 0.15), routing macro F1 0.94 with 0.4% unparsed. Six products at 160 steps gave
     # 0.64 / 0.31 / 0.96, and at 80 steps 0.23 / 0.68 / 0.85: a fact needs several passes. Each product question twice
-    # per pass (fact_repeats 2: about six passes over the facts, three over routing, in the same 160 steps) gave
-    # 0.74 / 0.22 / 0.94 on the whole course's 81 questions against 0.64 / 0.26 / 0.96 once; three times 0.68 / 0.27
-    # / 0.93 (one run each: differences of 0.1 are within noise). See the README's lever table.
+    # per pass (train.fact_repeats 2: about six passes over the facts, three over routing, in the same 160 steps) gave
+    # 0.74 / 0.22 / 0.94 training alone but 0.64 / 0.32 / 0.96 in a whole course, as once (0.64 / 0.26 / 0.96): no
+    # measurable gain, so the profile keeps 1. See the README's lever table.
     "cpu-demo": {
         "data": {"max_products": 3, "routing_train_per_intent": 8, "test_fraction": 0.25, "feedback_fraction": 0.15,
                  "phrasings": {"train": 3, "val": 1, "feedback": 1, "test": 3}},  # >= 80 test product questions
         "train": {"learning_rate": 3e-3, "lora_r": 16, "lora_alpha": 32, "batch_size": 8,
                   "max_steps": 160, "epochs": 1, "max_val_examples": 24, "evals_per_epoch": 2,
-                  "log_every": 2, "warmup_ratio": 0.05, "patience": 3, "fact_repeats": 2},
+                  "log_every": 2, "warmup_ratio": 0.05, "patience": 3},
         "dpo": {"learning_rate": 5e-5, "max_steps": 12, "batch_size": 4},
         "rating": {"n_items": 40},
         "eval": {"max_examples": 0, "batch_size": 48, "max_new_tokens": 48},
