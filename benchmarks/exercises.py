@@ -74,13 +74,14 @@ def failed_cells(notebook: nbformat.NotebookNode) -> list[str]:
 
 def time_exercise(path: Path, run_root: Path, scratch: Path, timeout: int = 1800) -> dict[str, Any]:
     """Copy the run, do the notebook's exercise in the copy, return its seconds and what was run."""
-    spec = exercise_of(nbformat.read(path, as_version=4))
+    notebook = nbformat.read(path, as_version=4)
+    spec = exercise_of(notebook)
     work = scratch / path.stem
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(run_root, work / run_root.name, ignore=shutil.ignore_patterns(*COPIED_OUT))
     params = {"run_name": run_root.name, "runs_dir": str(work), "profile": "", "overrides": spec.get("overrides", {}),
               "interactive": False}
-    notebook = checks_may_fail(nbformat.read(path, as_version=4))
+    checks_may_fail(notebook)
     source = work / path.name
     nbformat.write(with_code(notebook, spec["code"]) if "code" in spec else notebook, source)
     out = work / f"{path.stem}.executed.ipynb"

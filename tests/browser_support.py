@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -16,18 +15,12 @@ from typing import Iterator
 import nbformat
 import pytest
 
-from helpers.ship.serve import wait_until_up
+from helpers.ship.serve import free_port, wait_until_up
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 TOKEN = "course-browser-test"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def course_notebook(name: str, **parameters) -> nbformat.NotebookNode:
@@ -59,7 +52,7 @@ def jupyter_lab(tmp_path: Path, notebook: list[str] | nbformat.NotebookNode,
         nb = notebook
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, root / name)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"),
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws"), "PYTHONPATH": str(REPO)}
     jupyter = Path(sys.executable).parent / "jupyter"

@@ -212,7 +212,6 @@ def planned_tokens(run: RunDir, settings: Settings) -> int:
     """Tokens one training run will process: the encoded training split times the epochs (or the step budget)."""
     from ..model.chat_format import encode_example
     from ..model.loading import load_tokenizer
-
     from ..sft.trainer import training_examples
 
     t = settings.train
