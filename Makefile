@@ -1,6 +1,7 @@
 # The course's commands. Everything runs inside .venv, created on first use.
 #   make run                 the whole course, headless, into runs/$(RUN) (profile: gpu with CUDA, else cpu-demo)
 #   make run PROFILE=ci RUN=smoke
+#   make run RUN=seed2 SEED=2  the same course with another seed for every random choice
 #   make run PROFILE=ci RUN=kitchen SOURCE=data_samples/hearthline   the course on another folder of exports
 #   make test                the whole test suite
 #   make lab                 JupyterLab on notebooks/ with the project's kernel
@@ -16,6 +17,7 @@ VENV   ?= .venv
 PROFILE ?=
 RUN    ?= demo
 SOURCE ?=
+SEED   ?=
 # The CPU build of torch by default on this kind of machine; GPU users: make TORCH_SPEC='torch>=2.13' ...
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?=
@@ -42,7 +44,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 run: $(STAMP)
-	$(BIN)/python -m helpers.cli.course --profile "$(PROFILE)" --run "$(RUN)" $(if $(SOURCE),--param "source_dir=$(SOURCE)")
+	$(BIN)/python -m helpers.cli.course --profile "$(PROFILE)" --run "$(RUN)" $(if $(SOURCE),--param "source_dir=$(SOURCE)") $(if $(SEED),--seed "$(SEED)")
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..core import record
-from ..core.config import PROFILES, SettingsError, default_profile, load_settings, parse_assignment
+from ..core.config import PROFILES, SettingsError, default_profile, load_settings, parse_assignment, seed_overrides
 from ..core.record import HEADLINE
 from ..core.runs import open_run
 
@@ -204,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
     parser.add_argument("--set", action="append", default=[], metavar="GROUP.FIELD=VALUE",
                         help="override a setting in every notebook, e.g. --set train.max_steps=40 (repeatable)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="one seed for every random choice (phrasings, splits, adapter init, data order, rating "
+                             "draws, bootstraps); a --set of one group's seed wins over it")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="a notebook's own parameter, given to the notebooks that declare it, e.g. "
                              "--param source_dir=data_samples/hearthline (repeatable)")
@@ -213,7 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown profile '{profile}'; choose one of {', '.join(PROFILES)}")
     only = [x.strip().zfill(2) for x in args.only.split(",") if x.strip()]
     try:
-        overrides = dict(parse_assignment(a) for a in args.set)
+        overrides = {**(seed_overrides(args.seed) if args.seed is not None else {}),
+                     **dict(parse_assignment(a) for a in args.set)}
         load_settings(profile, overrides)  # a wrong field fails here, before any notebook starts
         params = dict(_parameter(a) for a in args.param)
         notebook_parameters(find_notebooks(Path(args.notebooks), only), params)  # so does an unknown parameter

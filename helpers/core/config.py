@@ -408,6 +408,12 @@ def parse_assignment(text: str) -> tuple[str, Any]:
         return key, raw
 
 
+def seed_overrides(seed: int) -> dict[str, int]:
+    """Overrides that set every group's seed to ``seed``: one knob for all of a course's random choices."""
+    defaults = Settings()
+    return {f"{group}.seed": seed for group in _GROUPS if hasattr(getattr(defaults, group), "seed")}
+
+
 def describe(settings: Settings, group: str) -> list[tuple[str, Any, str]]:
     """(field, value, what it means) rows of one group, for showing in a notebook."""
     obj = getattr(settings, group)
@@ -415,4 +421,4 @@ def describe(settings: Settings, group: str) -> list[tuple[str, Any, str]]:
 
 
 __all__ = ["DEFAULT_MODEL", "PROFILES", "Settings", "SettingsError", "changes", "default_profile", "describe",
-           "load_settings", "with_overrides"]
+           "load_settings", "seed_overrides", "with_overrides"]

@@ -75,6 +75,16 @@ def test_cli_set_reaches_every_notebook(tmp_path):
     assert (books / "seen.json").read_text() == '{"train.max_steps": 5, "eval.max_examples": 4}'
 
 
+def test_cli_seed_sets_every_groups_seed_and_set_wins_over_it(tmp_path):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    _notebook(books / "00_only.ipynb", "import json\nopen('seen.json', 'w').write(json.dumps(overrides))")
+    assert main(["--profile", "ci", "--run", "s", "--runs-dir", str(tmp_path / "runs"), "--notebooks", str(books),
+                 "--seed", "5", "--set", "train.seed=9"]) == 0
+    seen = json.loads((books / "seen.json").read_text())
+    assert seen == {"data.seed": 5, "train.seed": 9, "rating.seed": 5, "eval.seed": 5}
+
+
 def test_cli_set_with_unknown_field_fails_before_any_notebook(fake_course, tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         main(["--profile", "ci", "--run", "x", "--runs-dir", str(tmp_path / "runs"), "--notebooks", str(fake_course),
