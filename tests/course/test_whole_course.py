@@ -9,6 +9,7 @@ import pytest
 
 from helpers.core.runs import SPLITS, read_jsonl
 from helpers.eval.regression import check_run
+from helpers.ship.gguf_export import read_metadata
 
 pytestmark = pytest.mark.slow
 NOTEBOOKS = ["00_setup", "01_data_curation", "02_base_model_and_budget", "03_qlora_training", "04_human_rating",
@@ -124,7 +125,13 @@ def test_08_ships_the_contract(ci_course):
     assert {p.name.rsplit(".", 2)[-2] for p in ship.glob("*.gguf")} == {"Q8_0", "Q4_1"}
     export = json.loads((ci_course.root / "metrics.json").read_text())["export"]
     assert export["serve_errors"] == 0
-    assert export["gguf_agreement"] >= 0.5, "most answers changed: the GGUF file is broken, not just rounded"
+    # Q8_0 rounding changed at most 8% of the answers in seven ci and cpu-demo runs (0.92-0.98); a broken layout changes most
+    assert export["gguf_agreement"] >= 0.8, "many answers changed: the GGUF file is broken, not just rounded"
+    meta = read_metadata(ship / export["gguf_file"])
+    assert meta["general.architecture"] == "llama" and meta["tokenizer.ggml.pre"] == "smollm"
+    assert "<|im_start|>" in meta["tokenizer.chat_template"]
+    assert "output.weight" not in meta["tensors"]  # tied embeddings
+    assert meta["tensors"]["blk.0.attn_q.weight"] == "Q8_0" and meta["tensors"]["blk.0.attn_norm.weight"] == "F32"
     assert 0 <= export["gguf_factual_accuracy"] <= 1 and export["gguf_questions"] > 0
     load = json.loads((ship / "serve_load.json").read_text())
     assert load["completed"] == load["sent"] > 0 and load["p50_seconds"] <= load["p95_seconds"]

@@ -1,4 +1,5 @@
-"""GGUF export: the layout rules on small arrays, and a real round trip through transformers' GGUF loader."""
+"""GGUF export: the layout rules on small arrays (the real export and round trip of a trained model: notebook 08 of
+the ci course, tests/course/test_whole_course.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -62,38 +63,3 @@ def test_modelfile_has_the_turn_format_system_message_and_stop():
     assert 'PARAMETER stop "<|im_end|>"' in text
     with pytest.raises(GGUFExportError, match="not ChatML"):
         ollama_modelfile("m.gguf", "[INST] {{ content }} [/INST]", "x")
-
-
-@pytest.mark.slow
-def test_round_trip_of_the_base_model_through_transformers(tmp_path):
-    """Export the default model to Q8_0, load it back with transformers' GGUF loader, answer a handful of
-    held-out questions: the answers agree with the float model's, and the file carries what runtimes need."""
-    from support.ship_support import toy_checker
-    from support.toy_run import make_toy_run
-
-    from helpers.core.config import load_settings
-    from helpers.eval.evaluation import generation_records
-    from helpers.model.generation import generate_answers, settings_kwargs
-    from helpers.model.loading import load_model, load_tokenizer, prepare_default_model
-    from helpers.core.runs import read_jsonl, write_jsonl
-    from helpers.ship.gguf_export import read_metadata, write_gguf
-    from helpers.ship.roundtrip import round_trip
-
-    settings = load_settings("ci", {"eval": {"max_new_tokens": 24}})
-    run = make_toy_run(tmp_path / "runs")
-    examples = read_jsonl(run.data / "test.jsonl")[:5]
-    model, tokenizer = load_model("default", dtype="float32"), load_tokenizer("default")
-    answers = generate_answers(model, tokenizer, examples, **settings_kwargs(settings.eval), progress=False)
-    write_jsonl(run.eval / "generations.jsonl", generation_records("sft", examples, answers))
-
-    path = write_gguf(prepare_default_model(), tmp_path / "gguf" / "base.Q8_0.gguf", "Q8_0", name="base").path
-    meta = read_metadata(path)
-    assert meta["general.architecture"] == "llama" and meta["tokenizer.ggml.pre"] == "smollm"
-    assert "<|im_start|>" in meta["tokenizer.chat_template"]
-    assert "output.weight" not in meta["tensors"]  # tied embeddings
-    assert meta["tensors"]["blk.0.attn_q.weight"] == "Q8_0" and meta["tensors"]["blk.0.attn_norm.weight"] == "F32"
-
-    result = round_trip(run, settings, path, "sft", toy_checker())
-    assert result.n == 5
-    assert result.agreement >= 0.8, result.differences
-    assert abs(result.accuracy_gap) <= 0.2 + 1e-9
