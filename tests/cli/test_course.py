@@ -66,22 +66,23 @@ def test_metrics_table_handles_missing_values():
     assert "notebook 06" in metrics_table({})
 
 
-def test_cli_set_reaches_every_notebook(tmp_path):
+def _overrides_seen(tmp_path, *args: str) -> str:
+    """The overrides a one-notebook course received from the command line ``args``, as the notebook wrote them."""
     books = tmp_path / "notebooks"
     books.mkdir()
     _notebook(books / "00_only.ipynb", "import json\nopen('seen.json', 'w').write(json.dumps(overrides))")
     assert main(["--profile", "ci", "--run", "s", "--runs-dir", str(tmp_path / "runs"), "--notebooks", str(books),
-                 "--set", "train.max_steps=5", "--set", "eval.max_examples=4"]) == 0
-    assert (books / "seen.json").read_text() == '{"train.max_steps": 5, "eval.max_examples": 4}'
+                 *args]) == 0
+    return (books / "seen.json").read_text()
+
+
+def test_cli_set_reaches_every_notebook(tmp_path):
+    seen = _overrides_seen(tmp_path, "--set", "train.max_steps=5", "--set", "eval.max_examples=4")
+    assert seen == '{"train.max_steps": 5, "eval.max_examples": 4}'
 
 
 def test_cli_seed_sets_every_groups_seed_and_set_wins_over_it(tmp_path):
-    books = tmp_path / "notebooks"
-    books.mkdir()
-    _notebook(books / "00_only.ipynb", "import json\nopen('seen.json', 'w').write(json.dumps(overrides))")
-    assert main(["--profile", "ci", "--run", "s", "--runs-dir", str(tmp_path / "runs"), "--notebooks", str(books),
-                 "--seed", "5", "--set", "train.seed=9"]) == 0
-    seen = json.loads((books / "seen.json").read_text())
+    seen = json.loads(_overrides_seen(tmp_path, "--seed", "5", "--set", "train.seed=9"))
     assert seen == {"data.seed": 5, "train.seed": 9, "rating.seed": 5, "eval.seed": 5}
 
 
