@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..core import record
+from ..core.paths import COURSE_DIR
 from ..core.config import PROFILES, SettingsError, default_profile, load_settings, parse_assignment, seed_overrides
 from ..core.record import HEADLINE
 from ..core.runs import open_run
 
-REPO = Path(__file__).resolve().parents[2]
 COLUMNS = (*HEADLINE, "n")  # the headline metrics and how many answers they rest on
 RUNNER_PARAMETERS = ("run_name", "runs_dir", "profile", "overrides", "interactive")
 """Parameters the runner sets itself (from --run, --runs-dir, --profile and --set)."""
@@ -131,7 +131,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], t
     return time.perf_counter() - start
 
 
-def run_course(profile: str, run_name: str, runs_dir: Path, notebooks_dir: Path = REPO / "notebooks",
+def run_course(profile: str, run_name: str, runs_dir: Path, notebooks_dir: Path = COURSE_DIR / "notebooks",
                only: Sequence[str] = (), overrides: dict[str, Any] | None = None,
                timeout: int = 1800, echo: bool = True,
                notebook_params: dict[str, Any] | None = None) -> list[NotebookResult]:
@@ -198,8 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="", help=f"one of {', '.join(PROFILES)} (default: gpu if CUDA, else cpu-demo)")
     parser.add_argument("--run", default="demo", help="run name: results go to RUNS_DIR/RUN")
-    parser.add_argument("--runs-dir", default=str(REPO / "runs"))
-    parser.add_argument("--notebooks", default=str(REPO / "notebooks"))
+    parser.add_argument("--runs-dir", default=str(COURSE_DIR / "runs"))
+    parser.add_argument("--notebooks", default=str(COURSE_DIR / "notebooks"))
     parser.add_argument("--only", default="", help="comma-separated notebook numbers, e.g. 00,01")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
     parser.add_argument("--set", action="append", default=[], metavar="GROUP.FIELD=VALUE",

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..core.config import Settings, load_settings
+from ..core.paths import SAMPLES_DIR
 from ..core.runs import RunDir, append_jsonl, deep_merge, read_log, write_json, write_jsonl
 from ..data.catalog import Catalog
 from ..model.memory import KNOWN_SHAPES, SIZE_CLASSES
@@ -50,7 +51,7 @@ from ..workshop.gpu_ledger import GpuLedger
 from ..workshop.rehearsal_report import build_report, plot_occupancy, report_text, verdict
 
 RUN_NAME = "rehearsal"
-CATALOG = Path(__file__).resolve().parents[2] / "data_samples" / "voltaris" / "catalog.json"
+CATALOG = SAMPLES_DIR / "voltaris" / "catalog.json"
 ARRIVAL_MINUTES = 2.0          # participants open the notebook within the first minutes
 THINK_MINUTES = (1.0, 3.0)     # reading a notebook's cells before its GPU step
 JITTER = (0.8, 1.2)            # each participant's step takes this share of its minutes

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 
 from ..core.config import DataSettings
 from ..core.examples import question
+from ..core.paths import COURSE_DIR, SAMPLES_DIR
 from ..core.runs import write_json, write_jsonl
 from .card import Funnel, card_markdown, counts_figure, funnel_figure, lengths_figure, reconcile_files, save_figures
 from .catalog import Catalog
@@ -40,7 +41,7 @@ from .splits import SPLITS, assign_by_group, content_hash, leakage_report
 from .synthesis import catalog_examples, routing_example, ticket_example
 
 
-BITEXT_SAMPLE = Path(__file__).resolve().parents[2] / "data_samples" / "bitext" / "intents_sample.csv"
+BITEXT_SAMPLE = SAMPLES_DIR / "bitext" / "intents_sample.csv"
 """The committed sample of Bitext intent utterances (the routing task's source by default)."""
 
 
@@ -49,7 +50,7 @@ def resolve_path(path: str | Path) -> Path:
     path = Path(path)
     if path.exists() or path.is_absolute():
         return path
-    return (BITEXT_SAMPLE.parents[2] / "notebooks" / path).resolve()
+    return (COURSE_DIR / "notebooks" / path).resolve()
 
 
 @dataclass

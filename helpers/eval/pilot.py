@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.paths import SAMPLES_DIR
 from ..core.record import METRICS
 from .intervals import bootstrap_ci, bootstrap_difference
 
-REPO = Path(__file__).resolve().parents[2]
-SAMPLE_LOG = REPO / "data_samples" / "pilot" / "pilot_log_SYNTHETIC.csv"
+SAMPLE_LOG = SAMPLES_DIR / "pilot" / "pilot_log_SYNTHETIC.csv"
 ARMS = ("control", "pilot")
 COLUMNS = ("conversation_id", "arm", "week", "csat", "escalated")
 SYNTHETIC_HEADER = ("# SYNTHETIC DATA for teaching: made by helpers.eval.pilot.synthetic_pilot_log(seed={seed}); "

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..core.paths import COURSE_DIR
 from ..core.record import METRICS, TOLERANCES
 from ..core.runs import write_json
 
-REPO = Path(__file__).resolve().parents[2]
-BASELINES = REPO / "baselines"
+BASELINES = COURSE_DIR / "baselines"
 
 
 class BaselineError(ValueError):

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from ..core.paths import COURSE_DIR
+
 GB = 1e9
 GIB = 2**30
 LINEAR_NAMES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -484,7 +486,7 @@ def measure_training_peak(model: str = "default", setup: TrainSetup | None = Non
                           "interval_s": interval_s})
     env = {**os.environ, **_MALLOC_ENV, "TQDM_DISABLE": "1"}
     result = subprocess.run([sys.executable, "-m", __name__, request], capture_output=True, text=True, env=env,
-                            timeout=timeout_s, cwd=Path(__file__).resolve().parents[2])
+                            timeout=timeout_s, cwd=COURSE_DIR)
     if result.returncode != 0:
         raise RuntimeError(f"the memory measurement failed:\n{result.stderr.strip()[-1500:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])

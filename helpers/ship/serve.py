@@ -30,6 +30,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Sequence
 
+from ..core.paths import COURSE_DIR
+
 CHAT_PATH = "/v1/chat/completions"
 ROLES = ("system", "user", "assistant")
 HOST = "127.0.0.1"
@@ -248,7 +250,7 @@ class ServedModel:
                    "--model-version", self.model_version]
         if self.pilot_log is not None:
             command += ["--pilot-log", str(self.pilot_log)]
-        repo = str(Path(__file__).resolve().parents[2])
+        repo = str(COURSE_DIR)
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                "PYTHONPATH": os.pathsep.join(p for p in (repo, os.environ.get("PYTHONPATH", "")) if p)}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
