@@ -74,3 +74,14 @@ def test_values_that_would_fail_later_fail_here_naming_the_field(overrides, fiel
 def test_overrides_that_are_not_a_dict_are_named(overrides):
     with pytest.raises(SettingsError, match="overrides must be a dict"):
         load_settings("ci", overrides)
+
+
+@pytest.mark.parametrize("phrasings", [{"train": 7}, {"train": 0}, {"train": 3, "test": 4}, {"train": 3, "exam": 1}])
+def test_phrasings_out_of_range_are_refused(phrasings):
+    with pytest.raises(SettingsError, match=r"data\.phrasings"):
+        load_settings("ci", {"data.phrasings": phrasings})
+
+
+def test_cpu_full_asks_each_fact_in_six_training_wordings():
+    settings = load_settings("cpu-full")
+    assert settings.data.phrasings["train"] == 6 and settings.train.max_steps == 400

@@ -285,3 +285,18 @@ def test_curation_of_every_kind_of_bad_input_finishes_and_accounts_for_each_file
     assert "\\u0000" not in written and "\\u001b" not in written and "\x00" not in written  # ...without them
     card_md = (tmp_path / "run" / "data" / "card.md").read_text()
     assert "&lt;img" in card_md and "<img" not in card_md
+
+
+def test_six_training_wordings_stay_apart_from_the_held_out_ones(tmp_path: Path) -> None:
+    """cpu-full asks each fact in six training wordings; no held-out split asks in any of them."""
+    result = curate(SAMPLE, tmp_path / "data", load_settings("cpu-full").data)
+    assert result.card["leakage"]["shared_phrasings"] == 0
+    wordings: dict[tuple[str, str], set[str]] = {}
+    for ex in result.splits["train"]:
+        if ex["meta"]["source"] == "catalog":
+            field, wording = ex["meta"]["phrasing"].split(":")
+            wordings.setdefault((ex["meta"]["product"], field), set()).add(wording)
+    assert max(map(len, wordings.values())) == 6
+    held_out = {ex["meta"]["phrasing"] for s in SPLITS if s != "train" for ex in result.splits[s]
+                if ex["meta"]["source"] == "catalog"}
+    assert held_out and not held_out & {f"{f}:{w}" for (_, f), ws in wordings.items() for w in ws}
