@@ -242,7 +242,8 @@ PROFILES: dict[str, dict[str, Any]] = {
     # per pass (train.fact_repeats 2: about six passes over the facts, three over routing, in the same 160 steps) gave
     # 0.74 / 0.22 / 0.94 training alone but 0.64 / 0.32 / 0.96 in a whole course, as once (0.64 / 0.26 / 0.96): no
     # measurable gain, so the profile keeps 1. Six training wordings per fact instead of three gave 0.72 / 0.19 / 0.98
-    # training alone: no gain either. See the README's lever table.
+    # training alone: no gain at 160 steps, where memorization is the limit (they matter at 400: see cpu-full). See
+    # the README's lever table.
     "cpu-demo": {
         "data": {"max_products": 3, "routing_train_per_intent": 8, "test_fraction": 0.25, "feedback_fraction": 0.15,
                  "phrasings": {"train": 3, "val": 1, "feedback": 1, "test": 3}},  # >= 80 test product questions
