@@ -62,7 +62,7 @@ def hardware_checks() -> list[Check]:
         props = torch.cuda.get_device_properties(0)
         checks.append(Check("gpu", True, f"{props.name}, {props.total_memory / 2**30:.1f} GiB"))
     else:
-        checks.append(Check("gpu", True, "none: the course runs on the CPU (profile cpu-demo)"))
+        checks.append(Check("gpu", True, "none: the course runs on the CPU (profile cpu-full)"))
     checks.append(Check("compute dtype", True, str(compute_dtype()).replace("torch.", "")))
     return checks
 

@@ -1,7 +1,7 @@
 """Profiles and settings validation: bad values fail at once, naming the field."""
 import pytest
 
-from helpers.core.config import PROFILES, SettingsError, load_settings
+from helpers.core.config import PROFILES, SettingsError, default_profile, load_settings
 
 
 @pytest.mark.parametrize("profile", list(PROFILES))
@@ -9,6 +9,17 @@ def test_every_profile_loads(profile):
     s = load_settings(profile)
     assert s.profile == profile
     assert s.train.lora_r > 0 and s.train.learning_rate > 0
+
+
+def test_the_default_is_the_gpu_recipe_or_the_cpu_profile_whose_facts_stick(monkeypatch):
+    """Issue #18: the learning targets come first, so without a GPU the default is cpu-full (400 steps), not cpu-demo."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert default_profile() == "cpu-full"
+    assert load_settings("").profile == "cpu-full"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert default_profile() == "gpu"
 
 
 def test_gpu_profile_is_the_case_study_recipe():
