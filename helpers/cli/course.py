@@ -112,6 +112,10 @@ def ipc_kernel_manager() -> type:
 KERNEL_START_SECONDS = 300
 """How long a kernel may take to start: papermill's 60 s failed a course whose kernel started while two others
 trained on a 2-core machine (measured); a workshop server starting many kernels at once is slower still."""
+CELL_TIMEOUT_SECONDS = 7200
+"""How long one cell may run: room for the default CPU profile's training cell on a slow or busy machine (848-1052 s
+on 2 cores here, and past 1800 s, the former limit, while the same host ran matmuls at half its usual speed), yet a
+hung kernel still stops within a CI job."""
 
 
 def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], timeout: int,
@@ -133,7 +137,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], t
 
 def run_course(profile: str, run_name: str, runs_dir: Path, notebooks_dir: Path = COURSE_DIR / "notebooks",
                only: Sequence[str] = (), overrides: dict[str, Any] | None = None,
-               timeout: int = 1800, echo: bool = True,
+               timeout: int = CELL_TIMEOUT_SECONDS, echo: bool = True,
                notebook_params: dict[str, Any] | None = None) -> list[NotebookResult]:
     """Execute the notebooks in order into ``runs_dir/run_name``; raises NotebookFailed at the first failure.
 
@@ -201,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs-dir", default=str(COURSE_DIR / "runs"))
     parser.add_argument("--notebooks", default=str(COURSE_DIR / "notebooks"))
     parser.add_argument("--only", default="", help="comma-separated notebook numbers, e.g. 00,01")
-    parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
+    parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT_SECONDS, help="seconds allowed per cell")
     parser.add_argument("--set", action="append", default=[], metavar="GROUP.FIELD=VALUE",
                         help="override a setting in every notebook, e.g. --set train.max_steps=40 (repeatable)")
     parser.add_argument("--seed", type=int, default=None,
