@@ -25,7 +25,8 @@ from typing import Any, Sequence
 
 from ..core import record
 from ..core.paths import COURSE_DIR
-from ..core.config import PROFILES, SettingsError, default_profile, load_settings, parse_assignment, seed_overrides
+from ..core.config import (DEFAULT_CPU_PROFILE, PROFILES, SettingsError, default_profile, load_settings,
+                           parse_assignment, seed_overrides)
 from ..core.record import HEADLINE
 from ..core.runs import open_run
 
@@ -200,7 +201,7 @@ def _parameter(text: str) -> tuple[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; exit code 0 on success, 1 when a notebook failed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", default="", help=f"one of {', '.join(PROFILES)} (default: gpu if CUDA, else cpu-full)")
+    parser.add_argument("--profile", default="", help=f"one of {', '.join(PROFILES)} (default: gpu if CUDA, else {DEFAULT_CPU_PROFILE})")
     parser.add_argument("--run", default="demo", help="run name: results go to RUNS_DIR/RUN")
     parser.add_argument("--runs-dir", default=str(COURSE_DIR / "runs"))
     parser.add_argument("--notebooks", default=str(COURSE_DIR / "notebooks"))

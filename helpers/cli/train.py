@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from ..core.config import PROFILES, SettingsError, parse_assignment
+from ..core.config import DEFAULT_CPU_PROFILE, PROFILES, SettingsError, parse_assignment
 from ..core.runs import open_run
 from ..session import resolve_settings
 from ..sft.trainer import train_sft
@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="run directory, e.g. runs/demo (needs data/ from notebook 01); under torchrun write "
                              "--run-dir, since torchrun reads --run as an abbreviation of its own --run-path")
     parser.add_argument("--profile", default="", help=f"one of {', '.join(PROFILES)} (default: the run's, else gpu "
-                                                      "if CUDA, else cpu-full)")
+                                                      f"if CUDA, else {DEFAULT_CPU_PROFILE})")
     parser.add_argument("--set", action="append", default=[], metavar="GROUP.FIELD=VALUE",
                         help="override a setting, e.g. --set train.learning_rate=1e-4 (repeatable)")
     parser.add_argument("--no-resume", action="store_true", help="start fresh even if checkpoints exist")

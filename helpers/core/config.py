@@ -235,8 +235,8 @@ PROFILES: dict[str, dict[str, Any]] = {
                  "bootstrap_samples": 300},
     },
     # A first look without a GPU (the whole course in 16-18 minutes; not the default, since the facts do not stick:
-    # final factual accuracy 0.54-0.67 in six whole courses, hallucination above the base's). Three products (one per category of the first three) and 8 routing utterances per
-    # intent; 160 steps of 8 see the slice about 3.9 times. Measured with the honest evaluation (training alone,
+    # final factual accuracy 0.54-0.67 in six whole courses, hallucination above the base's). Three products (one per
+    # category of the first three) and 8 routing utterances per intent; 160 steps of 8 see the slice about 3.9 times. Measured with the honest evaluation (training alone,
     # one thread, experiment x5): factual accuracy 0.73 [0.59, 0.83] on 48 test questions (base 0.00; the profile now asks 81),
     # hallucination 0.19 (base 0.15), routing macro F1 0.94 with 0.4% unparsed. Six products at 160 steps gave
     # 0.64 / 0.31 / 0.96, and at 80 steps 0.23 / 0.68 / 0.85: a fact needs several passes. Each product question twice
@@ -273,7 +273,7 @@ PROFILES: dict[str, dict[str, Any]] = {
 # fact instead of three, for 400 steps (about eight passes). Measured training alone (experiment S400P6, one run):
 # factual accuracy 0.81 [0.72, 0.88] on 85 test questions, hallucination 0.07, routing macro F1 0.99 with 1.1%
 # unparsed, training 14.4 minutes; 400 steps with three wordings gave 0.74 and six wordings at 160 steps 0.72. The
-# whole course takes about 27.5 minutes on 2 cores, over the 20-minute aim. Each product question three times per pass
+# whole course takes 23 to 27.5 minutes on 2 cores (README), over the 20-minute aim. Each product question three times per pass
 # for 240 steps (as many passes over the facts, training 8.4 minutes) gave 0.79 / 0.14 / 0.95: the hallucination rate
 # of the base, not half of it. The README's lever table has every lever measured.
 PROFILES["cpu-full"] = {**PROFILES["cpu-demo"],
@@ -284,14 +284,18 @@ PROFILES["cpu-full"] = {**PROFILES["cpu-demo"],
 _GROUPS = {f.name: f.type for f in dataclasses.fields(Settings) if f.name != "profile"}
 
 
+DEFAULT_CPU_PROFILE = "cpu-full"
+"""The profile without a GPU: the CPU profile whose facts stick (issue #18 puts the learning targets first)."""
+
+
 def default_profile() -> str:
-    """'gpu' when a CUDA device is visible, else 'cpu-full' (the CPU profile whose facts stick)."""
+    """'gpu' when a CUDA device is visible, else DEFAULT_CPU_PROFILE."""
     try:
         import torch
 
-        return "gpu" if torch.cuda.is_available() else "cpu-full"
+        return "gpu" if torch.cuda.is_available() else DEFAULT_CPU_PROFILE
     except ImportError:  # pragma: no cover - torch is a hard dependency
-        return "cpu-full"
+        return DEFAULT_CPU_PROFILE
 
 
 def _nest(overrides: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -428,5 +432,5 @@ def describe(settings: Settings, group: str) -> list[tuple[str, Any, str]]:
     return [(f.name, getattr(obj, f.name), f.metadata.get("doc", "")) for f in dataclasses.fields(obj)]
 
 
-__all__ = ["DEFAULT_MODEL", "PROFILES", "Settings", "SettingsError", "changes", "default_profile", "describe",
-           "load_settings", "seed_overrides", "with_overrides"]
+__all__ = ["DEFAULT_CPU_PROFILE", "DEFAULT_MODEL", "PROFILES", "Settings", "SettingsError", "changes", "default_profile",
+           "describe", "load_settings", "seed_overrides", "with_overrides"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import psutil
 import torch
 
+from ..core.config import DEFAULT_CPU_PROFILE
 from .loading import compute_dtype
 
 PACKAGES = ("torch", "transformers", "peft", "bitsandbytes", "trl", "datasets", "accelerate", "ipywidgets",
@@ -62,7 +63,7 @@ def hardware_checks() -> list[Check]:
         props = torch.cuda.get_device_properties(0)
         checks.append(Check("gpu", True, f"{props.name}, {props.total_memory / 2**30:.1f} GiB"))
     else:
-        checks.append(Check("gpu", True, "none: the course runs on the CPU (profile cpu-full)"))
+        checks.append(Check("gpu", True, f"none: the course runs on the CPU (profile {DEFAULT_CPU_PROFILE})"))
     checks.append(Check("compute dtype", True, str(compute_dtype()).replace("torch.", "")))
     return checks
 

@@ -4,7 +4,8 @@ import json
 import nbformat
 import pytest
 
-from helpers.cli.course import CELL_TIMEOUT_SECONDS, NotebookFailed, execute_notebook, find_notebooks, main, metrics_table, run_course
+from helpers.cli.course import (CELL_TIMEOUT_SECONDS, NotebookFailed, execute_notebook, find_notebooks, main,
+                                metrics_table, run_course)
 
 
 def _notebook(path, *sources):
@@ -148,10 +149,10 @@ def test_a_kernel_may_take_minutes_to_start_on_a_busy_machine(tmp_path, monkeypa
 def test_the_cell_timeout_leaves_the_default_profiles_training_room_on_a_slow_machine(tmp_path, fake_course,
                                                                                      monkeypatch):
     """A fresh clone's default course failed at 1800 s in notebook 03 when the host ran at half speed (issue #18)."""
-    from helpers.core.config import default_profile
+    from helpers.core.config import DEFAULT_CPU_PROFILE, default_profile
     from helpers.eval.regression import baseline_path
 
-    measured = json.loads(baseline_path("cpu-full").read_text())["course"]["notebook_seconds"]
+    measured = json.loads(baseline_path(DEFAULT_CPU_PROFILE).read_text())["course"]["notebook_seconds"]
     assert default_profile() in ("cpu-full", "gpu")
     assert CELL_TIMEOUT_SECONDS >= 4 * max(measured.values())
     seen = {}
