@@ -39,26 +39,21 @@ def templates(catalog: Catalog, field: str) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def answer(catalog: Catalog, product: Product, field: str, named: str = "") -> str:
+def answer(catalog: Catalog, product: Product, field: str) -> str:
     """The short reference answer stating one fact, from the field's answer template.
 
-    The product is named as the question named it (``named``: its name, its code, or both), so an answer never
-    has to recall the name behind a code, or the code behind a name, to state a fact.
+    The answer names the product as 'Name (CODE)' whatever the question called it, so every fact is taught beside
+    both of the product's names: a question giving the code alone otherwise never pairs that code with its product,
+    and the tuned model answered such questions with another product's name or value (measured in the README).
     """
     spec = catalog.fields[field]
-    return spec.answer.format(product=named or product.label, value=spec.format(product.facts[field]),
-                              label=spec.label)
-
-
-def named_as(product: Product, label: str) -> str:
-    """How an answer names the product a question called ``label``: 'Name (CODE)' when it gave both."""
-    return product.label if product.name in label and product.code in label else label
+    return spec.answer.format(product=product.label, value=spec.format(product.facts[field]), label=spec.label)
 
 
 def qa_example(catalog: Catalog, product: Product, field: str, question: str, phrasing: str,
-               source: str, named: str = "") -> dict[str, Any]:
+               source: str) -> dict[str, Any]:
     """One product_qa example in the shared format (the id is set later)."""
-    reply = answer(catalog, product, field, named) if source == "catalog" else ""
+    reply = answer(catalog, product, field) if source == "catalog" else ""
     return {"id": "", "task": "product_qa",
             "messages": [{"role": "system", "content": system_prompt(catalog.vendor)},
                          {"role": "user", "content": question}, {"role": "assistant", "content": reply}],
@@ -89,7 +84,7 @@ def catalog_examples(catalog: Catalog, counts: dict[str, float], seed: int) -> t
                     label = rng.choice([product.label, product.name, product.code, f"{product.name} {product.code}"])
                     question = text.format(label=label, noun=catalog.fields[field].label)
                     examples.append(qa_example(catalog, product, field, question[0].upper() + question[1:],
-                                               f"{field}:{tid}", "catalog", named_as(product, label)))
+                                               f"{field}:{tid}", "catalog"))
                     roles.append(role)
     return examples, roles
 

@@ -12,7 +12,7 @@ def test_every_profile_loads(profile):
 
 
 def test_the_default_is_the_gpu_recipe_or_the_cpu_profile_whose_facts_stick(monkeypatch):
-    """Issue #18: the learning targets come first, so without a GPU the default is cpu-full (400 steps), not cpu-demo."""
+    """Issue #18: the learning targets come first, so without a GPU the default is cpu-full (240 steps), not cpu-demo."""
     import torch
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
@@ -95,4 +95,4 @@ def test_phrasings_out_of_range_are_refused(phrasings):
 
 def test_cpu_full_asks_each_fact_in_six_training_wordings():
     settings = load_settings("cpu-full")
-    assert settings.data.phrasings["train"] == 6 and settings.train.max_steps == 400
+    assert settings.data.phrasings["train"] == 6 and settings.train.max_steps == 240

@@ -147,13 +147,16 @@ def test_asked_field_must_be_declared(checker):
         classify("650 W", "VX-PS-4471", ["colour"], checker)
 
 
-def test_a_synthesised_answer_names_the_product_as_the_question_did(repo: Path):
+def test_a_synthesised_answer_names_the_product_by_name_and_code_whatever_the_question_called_it(repo: Path):
+    """A code-only question's answer must pair the code with its product's name (code-only contradictions, README)."""
     from helpers.data.synthesis import catalog_examples
 
     catalog = Catalog.load(repo / "data_samples" / "voltaris" / "catalog.json")
     examples, _ = catalog_examples(catalog, {"train": 3}, seed=13)
+    code_only = 0
     for ex in examples[:200]:
         question, reply = ex["messages"][1]["content"], ex["messages"][2]["content"]
         product = catalog.get(ex["meta"]["product"])
-        assert (product.code in reply) == (product.code in question), (question, reply)
-        assert (product.name in reply) == (product.name in question), (question, reply)
+        code_only += product.name not in question
+        assert product.label in reply, (question, reply)
+    assert code_only > 20
