@@ -1,5 +1,5 @@
 # The course's commands. Everything runs inside .venv, created on first use.
-#   make run                 the whole course, headless, into runs/$(RUN) (profile: gpu with CUDA, else cpu-demo)
+#   make run                 the whole course, headless, into runs/$(RUN) (profile: gpu with CUDA, else cpu-full)
 #   make run PROFILE=ci RUN=smoke
 #   make run RUN=seed2 SEED=2  the same course with another seed for every random choice
 #   make run PROFILE=ci RUN=kitchen SOURCE=data_samples/hearthline   the course on another folder of exports
