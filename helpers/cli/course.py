@@ -114,9 +114,9 @@ KERNEL_START_SECONDS = 300
 """How long a kernel may take to start: papermill's 60 s failed a course whose kernel started while two others
 trained on a 2-core machine (measured); a workshop server starting many kernels at once is slower still."""
 CELL_TIMEOUT_SECONDS = 7200
-"""How long one cell may run: room for the default CPU profile's training cell on a slow or busy machine (848-1052 s
-on 2 cores here, and past 1800 s, the former limit, while the same host ran matmuls at half its usual speed), yet a
-hung kernel still stops within a CI job."""
+"""How long one cell may run: room for the default CPU profile's training cell on a slow or busy machine (590-681 s
+at 240 steps on 2 cores here; at 400 steps it passed 1800 s, the former limit, while the host ran matmuls at half its
+usual speed), yet a hung kernel still stops within a CI job."""
 
 
 def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], timeout: int,
@@ -201,7 +201,8 @@ def _parameter(text: str) -> tuple[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; exit code 0 on success, 1 when a notebook failed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", default="", help=f"one of {', '.join(PROFILES)} (default: gpu if CUDA, else {DEFAULT_CPU_PROFILE})")
+    parser.add_argument("--profile", default="",
+                        help=f"one of {', '.join(PROFILES)} (default: gpu if CUDA, else {DEFAULT_CPU_PROFILE})")
     parser.add_argument("--run", default="demo", help="run name: results go to RUNS_DIR/RUN")
     parser.add_argument("--runs-dir", default=str(COURSE_DIR / "runs"))
     parser.add_argument("--notebooks", default=str(COURSE_DIR / "notebooks"))

@@ -235,16 +235,17 @@ PROFILES: dict[str, dict[str, Any]] = {
                  "bootstrap_samples": 300},
     },
     # A first look without a GPU (the whole course in 16-18 minutes; not the default, since the facts do not stick:
-    # final factual accuracy 0.54-0.67 in six whole courses, hallucination above the base's). Three products (one per
-    # category of the first three) and 8 routing utterances per intent; 160 steps of 8 see the slice about 3.9 times. Measured with the honest evaluation (training alone,
-    # one thread, experiment x5): factual accuracy 0.73 [0.59, 0.83] on 48 test questions (base 0.00; the profile now asks 81),
-    # hallucination 0.19 (base 0.15), routing macro F1 0.94 with 0.4% unparsed. Six products at 160 steps gave
-    # 0.64 / 0.31 / 0.96, and at 80 steps 0.23 / 0.68 / 0.85: a fact needs several passes. Each product question twice
-    # per pass (train.fact_repeats 2: about six passes over the facts, three over routing, in the same 160 steps) gave
-    # 0.74 / 0.22 / 0.94 training alone but 0.64 / 0.32 / 0.96 in a whole course, as once (0.64 / 0.26 / 0.96): no
+    # final factual accuracy 0.54-0.67 in six whole courses, hallucination above the base's; measured before every
+    # answer named the product as 'Name (CODE)'). Three products (one per category of the first three) and 8 routing
+    # utterances per intent; 160 steps of 8 see the slice about 3.9 times. Measured with the honest evaluation (training
+    # alone, one thread, experiment x5): factual accuracy 0.73 [0.59, 0.83] on 48 test questions (base 0.00; the profile
+    # now asks 81), hallucination 0.19 (base 0.15), routing macro F1 0.94 with 0.4% unparsed. Six products at 160 steps
+    # gave 0.64 / 0.31 / 0.96, and at 80 steps 0.23 / 0.68 / 0.85: a fact needs several passes. Each product question
+    # twice per pass (train.fact_repeats 2: about six passes over the facts, three over routing, in the same 160 steps)
+    # gave 0.74 / 0.22 / 0.94 training alone but 0.64 / 0.32 / 0.96 in a whole course, as once (0.64 / 0.26 / 0.96): no
     # measurable gain, so the profile keeps 1. Six training wordings per fact instead of three gave 0.72 / 0.19 / 0.98
-    # training alone: no gain at 160 steps, where memorization is the limit (they matter with more passes: see cpu-full). See
-    # the README's lever table.
+    # training alone: no gain at 160 steps, where memorization is the limit (they matter with more passes: see
+    # cpu-full). See the README's lever table.
     "cpu-demo": {
         "data": {"max_products": 3, "routing_train_per_intent": 8, "test_fraction": 0.25, "feedback_fraction": 0.15,
                  "phrasings": {"train": 3, "val": 1, "feedback": 1, "test": 3}},  # >= 80 test product questions
