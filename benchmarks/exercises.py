@@ -8,9 +8,9 @@ An exercise's markdown cell declares in its metadata what the learner runs:
 * ``{"exercise": {"overrides": {...}}}``: run the notebook again with these overrides (timed: the whole notebook);
 * ``{"exercise": {"code": "..."}}``: run this code after the notebook (timed: that cell alone).
 
-Each exercise gets its own copy of the run, so one exercise's changes never reach another's. A check cell whose
-assertion fails (an exercise may well train a model that does not pass the course's checks: that can be its
-lesson) is recorded, not fatal. The seconds go to ``benchmarks/exercises.json`` with the profile and the machine; nothing
+Each exercise gets its own copy of the run, so one exercise's changes never reach another's; the copy is removed
+once timed (the executed notebook stays). A check cell whose assertion fails (an exercise may well train a model
+that does not pass the course's checks: that can be its lesson) is recorded, not fatal. The seconds go to ``benchmarks/exercises.json`` with the profile and the machine; nothing
 here is a timed test.
 """
 from __future__ import annotations
@@ -87,6 +87,7 @@ def time_exercise(path: Path, run_root: Path, scratch: Path, timeout: int = 1800
     out = work / f"{path.stem}.executed.ipynb"
     wall = execute_notebook(source, out, params, timeout, cwd=path.parent)
     executed = nbformat.read(out, as_version=4)
+    shutil.rmtree(work / run_root.name)  # a run's copy is as large as the run (about 800 MB for cpu-full)
     if "code" in spec:
         cell = next(c for c in executed.cells if "exercise" in c.metadata.get("tags", []))
         seconds = cell.metadata["papermill"]["duration"]

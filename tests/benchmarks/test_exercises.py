@@ -53,3 +53,5 @@ def test_exercises_that_reuse_stored_answers_run_and_pass_their_checks(ci_course
     ci_course.notebook(stem)  # the course reached this notebook
     result = time_exercise(NOTEBOOKS[0].parent / f"{stem}.ipynb", ci_course.root, tmp_path)
     assert result["failed_checks"] == [], result
+    assert not (tmp_path / stem / ci_course.root.name).exists(), "the run's copy stays on disk after the exercise"
+    assert (tmp_path / stem / f"{stem}.executed.ipynb").exists()
