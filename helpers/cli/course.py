@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..core import record
+from ..core.disk import COURSE_RUN_BYTES, NotEnoughDisk, require_free
 from ..core.paths import COURSE_DIR
 from ..core.config import (DEFAULT_CPU_PROFILE, PROFILES, SettingsError, default_profile, load_settings,
                            parse_assignment, seed_overrides)
@@ -142,11 +143,13 @@ def run_course(profile: str, run_name: str, runs_dir: Path, notebooks_dir: Path 
                notebook_params: dict[str, Any] | None = None) -> list[NotebookResult]:
     """Execute the notebooks in order into ``runs_dir/run_name``; raises NotebookFailed at the first failure.
 
-    ``notebook_params`` go to the notebooks that declare them (see :func:`notebook_parameters`)."""
+    ``notebook_params`` go to the notebooks that declare them (see :func:`notebook_parameters`). NotEnoughDisk,
+    before any notebook starts, when ``runs_dir`` has too little free space for a run."""
     from tqdm import tqdm
 
     notebooks = find_notebooks(notebooks_dir, only)
     own = notebook_parameters(notebooks, notebook_params or {})
+    require_free(runs_dir, COURSE_RUN_BYTES, f"A course run ({run_name})")
     run = open_run(run_name, runs_dir)
     os.environ.pop("MPLBACKEND", None)  # a CI-wide backend must not leak into the kernels
     params = {"run_name": run_name, "runs_dir": str(run.root.parent), "profile": profile,
@@ -233,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run_course(profile, args.run, Path(args.runs_dir), Path(args.notebooks), only, overrides, timeout=args.timeout,
                    notebook_params=params)
-    except NotebookFailed as exc:
+    except (NotebookFailed, NotEnoughDisk) as exc:
         print(f"\nFAILED: {exc}", file=sys.stderr)
         return 1
     run = open_run(args.run, args.runs_dir)

@@ -61,6 +61,16 @@ def test_cli_failure_exit_code(fake_course, tmp_path, capsys):
     assert "FAILED: 01_second.ipynb" in capsys.readouterr().err
 
 
+def test_a_full_disk_stops_the_course_before_any_notebook_naming_the_folder(fake_course, tmp_path, capsys,
+                                                                           monkeypatch):
+    monkeypatch.setattr("helpers.cli.course.COURSE_RUN_BYTES", 10**18)  # more than any disk has free
+    assert main(["--profile", "ci", "--run", "full", "--runs-dir", str(tmp_path / "runs"),
+                 "--notebooks", str(fake_course)]) == 1
+    err = capsys.readouterr().err
+    assert "FAILED: A course run (full) needs about 1000000000.0 GB free in " + str(tmp_path / "runs") in err
+    assert not (tmp_path / "runs" / "full").exists()
+
+
 def test_metrics_table_handles_missing_values():
     table = metrics_table({"models": {"base": {"factual_accuracy": 0.5}}})
     assert "base" in table and "0.500" in table and "-" in table
