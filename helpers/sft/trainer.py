@@ -162,8 +162,9 @@ def lora_config(settings: Settings) -> Any:
 
 
 def prepare_peft_model(settings: Settings) -> tuple[Any, Any]:
-    """The base model (4-bit NF4 or full precision) with a fresh LoRA adapter, and its tokenizer."""
+    """The base model (4-bit NF4 or full precision) with a fresh LoRA adapter drawn from train.seed, and its tokenizer."""
     from peft import get_peft_model, prepare_model_for_kbit_training
+    from transformers import set_seed
 
     m, t = settings.model, settings.train
     tokenizer = load_tokenizer(m.base_model, m.trust_remote_code)
@@ -172,6 +173,7 @@ def prepare_peft_model(settings: Settings) -> tuple[Any, Any]:
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=t.gradient_checkpointing)
     elif t.gradient_checkpointing:
         model.gradient_checkpointing_enable()
+    set_seed(t.seed)  # the adapter's random init; the Trainer seeds only later, for data order and dropout
     return get_peft_model(model, lora_config(settings)), tokenizer
 
 
