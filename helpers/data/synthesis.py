@@ -62,18 +62,28 @@ def qa_example(catalog: Catalog, product: Product, field: str, question: str, ph
                      "source": source, "phrasing": phrasing}}
 
 
+def hash_draw(seed: int, key: str) -> float:
+    """A uniform number in [0, 1) fixed by the seed and key, drawn apart from any random stream."""
+    return int(hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()[:8], 16) / 16 ** 8
+
+
 def role_counts(counts: dict[str, float], key: str, seed: int) -> dict[str, int]:
     """Questions per role for one fact: the whole part of each count, plus one more with the fractional part's chance."""
     out = {}
     for role in ROLES:
         whole, frac = divmod(float(counts.get(role, 0)), 1.0)
-        draw = int(hashlib.sha256(f"{seed}:{role}:{key}".encode()).hexdigest()[:8], 16) / 16 ** 8
-        out[role] = int(whole) + (draw < frac)
+        out[role] = int(whole) + (hash_draw(seed, f"{role}:{key}") < frac)
     return out
 
 
-def catalog_examples(catalog: Catalog, counts: dict[str, float], seed: int) -> tuple[list[dict[str, Any]], list[str]]:
-    """Questions about every fact of every product in distinct phrasings per role; also each example's role."""
+def catalog_examples(catalog: Catalog, counts: dict[str, float], seed: int,
+                     code_only_train: float = 0.0) -> tuple[list[dict[str, Any]], list[str]]:
+    """Questions about every fact of every product in distinct phrasings per role; also each example's role.
+
+    A question names its product in one of four ways drawn at random (both names, name, code, name and code); with
+    chance ``code_only_train`` a training question names it by its code alone instead, since that is the one way
+    whose link to the product the question itself does not show (held-out questions keep the even draw).
+    """
     rng = random.Random(seed)
     examples, roles = [], []
     for product in catalog.products:
@@ -82,6 +92,8 @@ def catalog_examples(catalog: Catalog, counts: dict[str, float], seed: int) -> t
             for role, n in role_counts(counts, f"{product.code}:{field}", seed).items():
                 for tid, text in rng.sample(pool[role], min(n, len(pool[role]))):
                     label = rng.choice([product.label, product.name, product.code, f"{product.name} {product.code}"])
+                    if role == "train" and hash_draw(seed, f"code:{product.code}:{field}:{tid}") < code_only_train:
+                        label = product.code
                     question = text.format(label=label, noun=catalog.fields[field].label)
                     examples.append(qa_example(catalog, product, field, question[0].upper() + question[1:],
                                                f"{field}:{tid}", "catalog"))

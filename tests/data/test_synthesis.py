@@ -1,0 +1,33 @@
+"""Catalog questions: how a question names its product, by role."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers.data.catalog import Catalog
+from helpers.data.synthesis import catalog_examples
+
+COUNTS = {"train": 6, "val": 1, "feedback": 1, "test": 3}
+
+
+def _code_only_share(catalog: Catalog, examples: list[dict]) -> float:
+    """Share of questions that give the product's code but not its name."""
+    hits = [catalog.get(ex["meta"]["product"]) for ex in examples]
+    return sum(p.code in ex["messages"][1]["content"] and p.name not in ex["messages"][1]["content"]
+               for p, ex in zip(hits, examples)) / len(examples)
+
+
+def test_code_only_train_asks_more_training_questions_by_code_and_leaves_the_held_out_ones_as_drawn(repo: Path):
+    """The held-out splits keep the even draw of names (the evaluation is unchanged); training questions shift to codes."""
+    catalog = Catalog.load(repo / "data_samples" / "voltaris" / "catalog.json")
+    plain, roles = catalog_examples(catalog, COUNTS, seed=2)
+    boosted, boosted_roles = catalog_examples(catalog, COUNTS, seed=2, code_only_train=0.34)
+    assert boosted_roles == roles
+    held_out = [i for i, r in enumerate(roles) if r != "train"]
+    assert [boosted[i] for i in held_out] == [plain[i] for i in held_out]
+    train = [i for i, r in enumerate(roles) if r == "train"]
+    before = _code_only_share(catalog, [plain[i] for i in train])
+    after = _code_only_share(catalog, [boosted[i] for i in train])
+    assert 0.2 < before < 0.3 and 0.45 < after < 0.55, (before, after)
+    changed = [boosted[i] for i in train if boosted[i] != plain[i]]
+    assert changed and _code_only_share(catalog, changed) == 1.0
+    assert [ex["messages"][2] for ex in boosted] == [ex["messages"][2] for ex in plain]  # same answers
