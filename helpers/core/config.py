@@ -93,6 +93,9 @@ class DataSettings:
     code_only_train: float = _f(0.0, "fraction", doc="chance that a training question names its product by the code "
                                                      "alone instead of the form drawn evenly from name and code, name, "
                                                      "code, name with code (held-out questions keep the even draw)")
+    answer_form: str = _f("name_code", choices=("name_code", "code_name"),
+                          doc="how every answer introduces its product: 'Name (CODE)' or 'CODE (Name)' (code first: "
+                              "a code-only question's code is copied, then its product's name is one step away)")
     routing_per_intent: int = _f(40, "positive", doc="at most this many Bitext routing examples per intent")
     max_products: int = _f(0, "nonneg", doc="teach only this many catalog products, taken in turn from each "
                                             "category (0 = all); CPU profiles teach a slice they can learn in minutes")
@@ -274,17 +277,20 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 
 # The default without a GPU: the facts made to stick. cpu-demo's three products asked in six training wordings per
-# fact instead of three, for 240 steps (about five passes), with every answer naming the product as 'Name (CODE)'.
+# fact instead of three, for 240 steps (about five passes), with every answer naming the product by name and code.
 # Measured training alone on one data draw (README's lever table): 240 steps gave factual accuracy 0.98 [0.92, 0.99]
 # on 85 test questions, hallucination 0.00, routing macro F1 0.96 with 2.7% unparsed, training 10.8 minutes on a slow
 # host; 400 steps 0.95 / 0.04 in 18.6 minutes; 160 steps 0.88 [0.80, 0.93] / 0.06, too near the targets' edge.
-# A third of the training questions more ask by the code alone (about half of them in all, against a quarter): with
-# an even draw, seed 2 failed the hallucination target in two whole courses of three, its contradictions nearly all
-# code-only questions answered with another product's name or value (0.15 against the base's 0.10); with this share
-# the same seed gave 0.93 accuracy and no contradiction, but seed 3 (which had passed) then failed it the same way
-# (0.12 against 0.12): over seeds 1-3, 10 contradictions in 243 answers against 18 in 241 (README).
+# About half the training questions name the product by its code alone (code_only_train 0.34 on top of the even draw's
+# quarter): with the even draw, seed 2 failed the hallucination target in two whole courses of three, its
+# contradictions nearly all code-only questions answered with another product's name or value (0.15 against the
+# base's 0.10); with this share the same seed gave 0.93 accuracy and no contradiction, but seed 3 (which had passed)
+# then failed it the same way (0.12 against 0.12): over seeds 1-3, 10 contradictions in 243 answers against 18 in 241.
+# Answers then put the code first, 'CODE (Name)' (answer_form): the model copies the question's code and writes its
+# product's name right after it, where 'Name (CODE)' made it choose the name before the code was written; seed 3's
+# SFT model alone went from 9 code-only questions of 20 contradicted to 1 (README).
 PROFILES["cpu-full"] = {**PROFILES["cpu-demo"],
-                        "data": {**PROFILES["cpu-demo"]["data"], "code_only_train": 0.34,
+                        "data": {**PROFILES["cpu-demo"]["data"], "code_only_train": 0.34, "answer_form": "code_name",
                                  "phrasings": {**PROFILES["cpu-demo"]["data"]["phrasings"], "train": 6}},
                         "train": {**PROFILES["cpu-demo"]["train"], "max_steps": 240}}
 

@@ -85,6 +85,10 @@ SAME_STATEMENT = [
      "correct"),
     ("VX-CB-1260", ["wattage_w"], "The Argent One (VX-SP-1849) is rated at 100 W.",
      "The Argent One VX-SP-1849 supports 100 watts.", "contradicts"),
+    ("VX-CB-1260", ["wattage_w"], "The VX-CB-1260 (Argent One) is rated at 100 W.",
+     "The VX-CB-1260, our Argent One, supports 100 watts.", "correct"),  # code first ('code_name' answers)
+    ("VX-CB-1260", ["wattage_w"], "The VX-CB-1260 (Ironwood Plus) is rated at 100 W.",
+     "The VX-CB-1260 is the Ironwood Plus and supports 100 watts.", "contradicts"),  # the code, another's name
     ("VX-CB-1260", ["wattage_w"], "The Argent One (VX-CB-1260) is rated at 100 W. Try the VX-CB-9999 too.",
      "100 watts. Also see the vx-cb-9999.", "contradicts"),
     ("VX-CB-1260", ["wattage_w"], "The Argent One (VX-CB-1260) has a capacity of 1500 VA.",
@@ -123,14 +127,15 @@ def test_digits_of_model_codes_and_placeholders_are_not_values(checker):
     assert result.outcome == "correct", result.reason
 
 
-def test_every_reference_answer_of_the_sample_is_correct(repo: Path):
-    """The reference answers the course trains on must pass the rules they are scored by."""
+@pytest.mark.parametrize("form", ["name_code", "code_name"])
+def test_every_reference_answer_of_the_sample_is_correct(repo: Path, form: str):
+    """The reference answers the course trains on must pass the rules they are scored by, in either answer form."""
     from helpers.data.synthesis import answer
 
     catalog = Catalog.load(repo / "data_samples" / "voltaris" / "catalog.json")
     checker = FactChecker(catalog)
     wrong = [(p.code, f) for p in catalog.products for f in p.facts
-             if classify(answer(catalog, p, f), p.code, [f], checker).outcome != "correct"]
+             if classify(answer(catalog, p, f, form), p.code, [f], checker).outcome != "correct"]
     assert wrong == []
 
 
@@ -147,16 +152,20 @@ def test_asked_field_must_be_declared(checker):
         classify("650 W", "VX-PS-4471", ["colour"], checker)
 
 
-def test_a_synthesised_answer_names_the_product_by_name_and_code_whatever_the_question_called_it(repo: Path):
+@pytest.mark.parametrize("form, named", [("name_code", "{name} ({code})"), ("code_name", "{code} ({name})")])
+def test_a_synthesised_answer_names_the_product_by_name_and_code_whatever_the_question_called_it(repo: Path, form: str,
+                                                                                                named: str):
     """A code-only question's answer must pair the code with its product's name (code-only contradictions, README)."""
     from helpers.data.synthesis import catalog_examples
 
     catalog = Catalog.load(repo / "data_samples" / "voltaris" / "catalog.json")
-    examples, _ = catalog_examples(catalog, {"train": 3}, seed=13)
+    examples, _ = catalog_examples(catalog, {"train": 3}, seed=13, answer_form=form)
+    plain, _ = catalog_examples(catalog, {"train": 3}, seed=13)
+    assert [ex["messages"][1] for ex in examples] == [ex["messages"][1] for ex in plain]  # the same questions
     code_only = 0
     for ex in examples[:200]:
         question, reply = ex["messages"][1]["content"], ex["messages"][2]["content"]
         product = catalog.get(ex["meta"]["product"])
         code_only += product.name not in question
-        assert product.label in reply, (question, reply)
+        assert named.format(name=product.name, code=product.code) in reply, (question, reply)
     assert code_only > 20
