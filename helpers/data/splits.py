@@ -20,8 +20,8 @@ from .dedup import minhashes, normalize
 HELD_OUT = ("val", "feedback", "test")
 
 
-def _rank(seed: int, key: str) -> str:
-    """A seeded, stable pseudo-random order key."""
+def seeded_key(seed: int, key: str) -> str:
+    """A seeded, stable pseudo-random order key (hex digest), the data package's one seeded hash."""
     return hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()
 
 
@@ -48,7 +48,7 @@ def assign_by_group(examples: list[dict[str, Any]], fractions: dict[str, float],
         bounds.append((total, name))
     where: dict[str, str] = {}
     for key, names in groups.items():
-        ordered = sorted(names, key=lambda g: _rank(seed, g))
+        ordered = sorted(names, key=lambda g: seeded_key(seed, g))
         for i, g in enumerate(ordered):
             pos = (i + 0.5) / len(ordered)
             where[g] = next((name for bound, name in bounds if pos < bound), "train")

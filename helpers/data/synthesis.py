@@ -8,12 +8,12 @@ and one extra training phrasing come from the catalog's schema (:mod:`helpers.ca
 """
 from __future__ import annotations
 
-import hashlib
 import random
 from typing import Any
 
 from ..core.examples import ROUTING_INSTRUCTION, routing_answer, system_prompt
 from .catalog import Catalog, Product
+from .splits import seeded_key
 
 ROLES = ("train", "val", "feedback", "test")
 GENERIC = {
@@ -70,7 +70,7 @@ def qa_example(catalog: Catalog, product: Product, field: str, question: str, ph
 
 def hash_draw(seed: int, key: str) -> float:
     """A uniform number in [0, 1) fixed by the seed and key, drawn apart from any random stream."""
-    return int(hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()[:8], 16) / 16 ** 8
+    return int(seeded_key(seed, key)[:8], 16) / 16 ** 8
 
 
 def role_counts(counts: dict[str, float], key: str, seed: int) -> dict[str, int]:
