@@ -114,6 +114,10 @@ def _declaration(name: str, raw: Any, where: str) -> FieldSpec:
                      answer=str(raw.get("answer") or FieldSpec.answer), question=str(raw.get("question") or ""))
 
 
+LABEL_FORMS = {"name_code": "{name} ({code})", "code_name": "{code} ({name})"}
+"""How an answer introduces a product, name or code first (setting ``data.answer_form``)."""
+
+
 @dataclass
 class Product:
     """One catalog entry: identity and every declared fact."""
@@ -125,8 +129,12 @@ class Product:
 
     @property
     def label(self) -> str:
-        """Name and code, as answers introduce the product: 'Tessera Pro (VX-PS-4471)'."""
-        return f"{self.name} ({self.code})"
+        """Name and code, as answers introduce the product by default: 'Tessera Pro (VX-PS-4471)'."""
+        return self.labelled("name_code")
+
+    def labelled(self, form: str) -> str:
+        """Name and code in one of ``LABEL_FORMS``: 'Tessera Pro (VX-PS-4471)' or 'VX-PS-4471 (Tessera Pro)'."""
+        return LABEL_FORMS[form].format(name=self.name, code=self.code)
 
 
 def _check_value(spec: FieldSpec, value: Any, where: str) -> Any:

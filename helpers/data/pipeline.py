@@ -267,7 +267,7 @@ def curate(source_dir: str | Path, out_dir: str | Path, settings: DataSettings, 
     funnel, removals = Funnel(), _Removals()
     tickets, flagged, loaded = _tickets(source_dir, catalog, settings, funnel, removals, decisions)
     qa, role_list = catalog_examples(catalog, settings.phrasings, settings.seed, settings.code_only_train,
-                                         settings.answer_form)
+                                     settings.answer_form)
     for i, ex in enumerate(qa):
         ex["id"] = f"qa-{i:05d}"
     funnel.step("synthesize from catalog", "catalog", len(qa), {})

@@ -39,21 +39,17 @@ def templates(catalog: Catalog, field: str) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-ANSWER_FORMS = {"name_code": "{name} ({code})", "code_name": "{code} ({name})"}
-"""How an answer introduces its product (setting ``data.answer_form``): 'Tessera Pro (VX-PS-4471)' or the code first."""
-
-
 def answer(catalog: Catalog, product: Product, field: str, form: str = "name_code") -> str:
     """The short reference answer stating one fact, from the field's answer template.
 
     The answer names the product by both name and code whatever the question called it, so every fact is taught beside
     both of the product's names: a question giving the code alone otherwise never pairs that code with its product,
     and the tuned model answered such questions with another product's name or value (measured in the README).
-    ``form`` puts the name or the code first (``ANSWER_FORMS``).
+    ``form`` puts the name or the code first (``catalog.LABEL_FORMS``).
     """
     spec = catalog.fields[field]
-    named = ANSWER_FORMS[form].format(name=product.name, code=product.code)
-    return spec.answer.format(product=named, value=spec.format(product.facts[field]), label=spec.label)
+    return spec.answer.format(product=product.labelled(form), value=spec.format(product.facts[field]),
+                              label=spec.label)
 
 
 def qa_example(catalog: Catalog, product: Product, field: str, question: str, phrasing: str,
@@ -82,15 +78,14 @@ def role_counts(counts: dict[str, float], key: str, seed: int) -> dict[str, int]
     return out
 
 
-def catalog_examples(catalog: Catalog, counts: dict[str, float], seed: int,
-                     code_only_train: float = 0.0, answer_form: str = "name_code",
-                     ) -> tuple[list[dict[str, Any]], list[str]]:
+def catalog_examples(catalog: Catalog, counts: dict[str, float], seed: int, code_only_train: float = 0.0,
+                     answer_form: str = "name_code") -> tuple[list[dict[str, Any]], list[str]]:
     """Questions about every fact of every product in distinct phrasings per role; also each example's role.
 
     A question names its product in one of four ways drawn at random (both names, name, code, name and code); with
     chance ``code_only_train`` a training question names it by its code alone instead, since that is the one way
     whose link to the product the question itself does not show (held-out questions keep the even draw). Every
-    answer introduces the product in ``answer_form`` (``ANSWER_FORMS``).
+    answer introduces the product in ``answer_form`` (``catalog.LABEL_FORMS``).
     """
     rng = random.Random(seed)
     examples, roles = [], []
