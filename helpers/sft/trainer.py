@@ -96,11 +96,14 @@ def load_split(run: RunDir, split: str, limit: int = 0) -> list[dict[str, Any]]:
 
 def training_examples(run: RunDir, settings: Settings) -> list[dict[str, Any]]:
     """One pass of training as the trainer sees it: the training split (train.max_train_examples of it, if set) with
-    each product question train.fact_repeats times, the copies told apart by their ids."""
+    each product question train.fact_repeats times (times train.ticket_repeats more if a support ticket asked it),
+    the copies told apart by their ids."""
     t = settings.train
     examples = load_split(run, "train", t.max_train_examples)
-    repeats = [{**ex, "id": f"{ex.get('id', i)}~{k}"} for k in range(1, t.fact_repeats)
-               for i, ex in enumerate(examples) if ex.get("task") == "product_qa"]
+    times = [0 if ex.get("task") != "product_qa" else t.fact_repeats * (
+        t.ticket_repeats if (ex.get("meta") or {}).get("source") == "ticket" else 1) for ex in examples]
+    repeats = [{**ex, "id": f"{ex.get('id', i)}~{k}"} for k in range(1, max(times, default=1))
+               for i, ex in enumerate(examples) if k < times[i]]
     return examples + repeats
 
 

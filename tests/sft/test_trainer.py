@@ -169,3 +169,16 @@ def test_fact_repeats_add_copies_of_product_questions_only(tmp_path):
     thrice = trainer.training_examples(run, load_settings("ci", {"train.fact_repeats": 3}))
     assert [e["id"] for e in thrice] == ["q1", "r1", "q2", "q1~1", "q2~1", "q1~2", "q2~2"]
     assert sum(e["task"] == "routing" for e in thrice) == 1
+
+
+def test_ticket_repeats_weigh_the_questions_tickets_asked(tmp_path):
+    from helpers.core.runs import write_jsonl
+
+    run = open_run("mix", tmp_path)
+    write_jsonl(run.path("train_split"), [{"id": "q1", "task": "product_qa", "meta": {"source": "catalog"}},
+                                          {"id": "t1", "task": "product_qa", "meta": {"source": "ticket"}},
+                                          {"id": "r1", "task": "routing", "meta": {"source": "bitext"}}])
+    twice = trainer.training_examples(run, load_settings("ci", {"train.ticket_repeats": 2}))
+    assert [e["id"] for e in twice] == ["q1", "t1", "r1", "t1~1"]
+    both = trainer.training_examples(run, load_settings("ci", {"train.ticket_repeats": 2, "train.fact_repeats": 2}))
+    assert sorted(e["id"] for e in both) == ["q1", "q1~1", "r1", "t1", "t1~1", "t1~2", "t1~3"]
