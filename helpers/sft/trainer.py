@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from ..core import record
-from ..core.config import Settings, SettingsError
+from ..core.config import Settings, SettingsError, TrainSettings
 from ..core.environment import library_versions, peak_memory_mb
 from ..core.live_plot import LivePlot
 from ..core.runs import RunDir, read_jsonl, write_json
@@ -94,14 +94,20 @@ def load_split(run: RunDir, split: str, limit: int = 0) -> list[dict[str, Any]]:
     return rows[:limit] if limit else rows
 
 
+def appearances(example: dict[str, Any], train: TrainSettings) -> int:
+    """Times ``example`` appears in one pass: a product question train.fact_repeats times (train.ticket_repeats
+    times that if a support ticket asked it), anything else once."""
+    if example.get("task") != "product_qa":
+        return 1
+    from_ticket = (example.get("meta") or {}).get("source") == "ticket"
+    return train.fact_repeats * (train.ticket_repeats if from_ticket else 1)
+
+
 def training_examples(run: RunDir, settings: Settings) -> list[dict[str, Any]]:
     """One pass of training as the trainer sees it: the training split (train.max_train_examples of it, if set) with
-    each product question train.fact_repeats times (times train.ticket_repeats more if a support ticket asked it),
-    the copies told apart by their ids."""
-    t = settings.train
-    examples = load_split(run, "train", t.max_train_examples)
-    times = [0 if ex.get("task") != "product_qa" else t.fact_repeats * (
-        t.ticket_repeats if (ex.get("meta") or {}).get("source") == "ticket" else 1) for ex in examples]
+    each example as many times as it appears (:func:`appearances`), the copies told apart by their ids."""
+    examples = load_split(run, "train", settings.train.max_train_examples)
+    times = [appearances(ex, settings.train) for ex in examples]
     repeats = [{**ex, "id": f"{ex.get('id', i)}~{k}"} for k in range(1, max(times, default=1))
                for i, ex in enumerate(examples) if k < times[i]]
     return examples + repeats
