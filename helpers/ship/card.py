@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from ..core.config import DEFAULT_MODEL, Settings
-from ..core.examples import system_prompt
 from ..core.runs import RunDir
 from .export import Specialist
 
@@ -152,8 +151,8 @@ def model_card(run: RunDir, settings: Settings, specialist: Specialist, kind: st
         f"Course run `{run.name}`, profile `{metrics.get('profile', settings.profile)}`.", "",
         "## Model details", "",
         f"- base model: `{base_id}`; version `{specialist.version}` (run/model@sha256 of the adapter weights)",
-        f"- chat format: the base model's template; send the system message `{system_prompt(vendor)}` (every "
-        f"training example had it)"]
+        "- chat format: the chat template saved with the model (for the course's default model, ChatML without a "
+        "default system turn); send no system message: no training example had one"]
     if kind == "merged":
         lines.append("- merged into the weights the adapter was trained on (the base in 4-bit NF4, dequantized), not "
                      "into the full-precision base, which would be a slightly different model")

@@ -24,7 +24,6 @@ from typing import Any, Callable, Iterator, Sequence
 import ipywidgets as W
 
 from ..core.config import Settings
-from ..core.examples import system_prompt
 from ..core.runs import RunDir
 
 ALL = "all side by side"
@@ -99,7 +98,7 @@ def transcript_html(turns: Sequence[dict[str, str]], partial: str | None = None)
 class ChatBox:
     """The widget: a model picker, one transcript per model, a question box; conversations kept per session."""
 
-    def __init__(self, names: Sequence[str], stream: StreamFn, system: str = system_prompt("")):
+    def __init__(self, names: Sequence[str], stream: StreamFn, system: str | None = None):
         if not names:
             raise ValueError("no models to chat with")
         self.names, self._stream, self.system_prompt = list(names), stream, system
@@ -159,7 +158,8 @@ class ChatBox:
         if self.busy:
             self.status.value = "Wait for the answer to finish before starting a new conversation."
             return
-        self.history = {n: [{"role": "system", "content": self.system_prompt}] for n in self.names}
+        opening = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        self.history = {n: list(opening) for n in self.names}
         for name in self.names:
             self.panes[name].value = transcript_html(self.history[name])
         self.status.value = ""
@@ -209,7 +209,7 @@ class ChatBox:
             self._worker.join(timeout)
             if self._worker.is_alive():
                 raise TimeoutError(f"no answer within {timeout:.0f} s")
-        return {n: t[-1]["content"] for n, t in self.history.items() if t[-1]["role"] == "assistant"}
+        return {n: t[-1]["content"] for n, t in self.history.items() if t and t[-1]["role"] == "assistant"}
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
@@ -220,11 +220,8 @@ def chat_box(run: RunDir, settings: Settings, max_new_tokens: int | None = None)
 
     Answers are capped at ``max_new_tokens``, by default the evaluation's cap (``settings.eval.max_new_tokens``).
     """
-    from ..data.catalog import Catalog
-
     models = ChatModels(run, settings, max_new_tokens or settings.eval.max_new_tokens)
-    vendor = Catalog.load(run.need("catalog")).vendor if run.has("catalog") else ""
-    return ChatBox(models.names, models.stream, system_prompt(vendor))
+    return ChatBox(models.names, models.stream)  # no system message: the course's examples carry none
 
 
 __all__ = ["ALL", "ChatBox", "ChatModels", "chat_box", "transcript_html"]

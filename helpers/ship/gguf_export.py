@@ -246,8 +246,10 @@ CHATML_TEMPLATE = (
 """ChatML (the default model's turn format) as an Ollama Go template: the system turn, each turn, the reply's start."""
 
 
-def ollama_modelfile(gguf_name: str, chat_template: str, system_prompt: str, name: str = "specialist") -> str:
-    """An Ollama Modelfile for the GGUF file: its turn format, the system message it was trained with, greedy."""
+def ollama_modelfile(gguf_name: str, chat_template: str, system_prompt: str | None = None,
+                     name: str = "specialist") -> str:
+    """An Ollama Modelfile for the GGUF file: its turn format, greedy, and a system message only if it was trained
+    with one (the course's examples have none)."""
     if "<|im_start|>" not in chat_template:
         raise GGUFExportError("the chat template is not ChatML; write the Modelfile's TEMPLATE by hand to match it "
                               "(https://github.com/ollama/ollama/blob/main/docs/template.md)")
@@ -255,7 +257,7 @@ def ollama_modelfile(gguf_name: str, chat_template: str, system_prompt: str, nam
         f"# Ollama: ollama create {name} -f Modelfile && ollama run {name}",
         f"FROM ./{gguf_name}",
         f'TEMPLATE """{CHATML_TEMPLATE}"""',
-        f'SYSTEM """{system_prompt}"""',
+        *([f'SYSTEM """{system_prompt}"""'] if system_prompt else []),
         f'PARAMETER stop "{STOP}"',
         "PARAMETER temperature 0",
         ""])

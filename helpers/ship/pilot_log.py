@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..data.pii import find_pii, redact
-from ..core.examples import system_prompt
 from ..data.fact_check import FactChecker
 from .judge import judge
 from .serve import message_text
@@ -182,8 +181,7 @@ def next_round_examples(reviews: Sequence[Review], checker: FactChecker) -> list
         digest = hashlib.sha256(f"{review.question}\n{review.correction}".encode()).hexdigest()[:10]
         examples.append({
             "id": f"pilot-{digest}", "task": "product_qa",
-            "messages": [{"role": "system", "content": system_prompt(checker.catalog.vendor)},
-                         {"role": "user", "content": review.question},
+            "messages": [{"role": "user", "content": review.question},
                          {"role": "assistant", "content": review.correction}],
             "meta": {"product": product.code, "category": product.category,
                      "fields": {f: product.facts[f] for f in verdict.stated}, "intent": None,

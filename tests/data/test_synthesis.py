@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers.core.examples import question, reference_answer
 from helpers.data.catalog import Catalog
 from helpers.data.synthesis import catalog_examples
 
@@ -12,7 +13,7 @@ COUNTS = {"train": 6, "val": 1, "feedback": 1, "test": 3}
 def _code_only_share(catalog: Catalog, examples: list[dict]) -> float:
     """Share of questions that give the product's code but not its name."""
     hits = [catalog.get(ex["meta"]["product"]) for ex in examples]
-    return sum(p.code in ex["messages"][1]["content"] and p.name not in ex["messages"][1]["content"]
+    return sum(p.code in question(ex) and p.name not in question(ex)
                for p, ex in zip(hits, examples)) / len(examples)
 
 
@@ -30,4 +31,4 @@ def test_code_only_train_asks_more_training_questions_by_code_and_leaves_the_hel
     assert 0.2 < before < 0.3 and 0.45 < after < 0.55, (before, after)
     changed = [boosted[i] for i in train if boosted[i] != plain[i]]
     assert changed and _code_only_share(catalog, changed) == 1.0
-    assert [ex["messages"][2] for ex in boosted] == [ex["messages"][2] for ex in plain]  # same answers
+    assert [reference_answer(ex) for ex in boosted] == [reference_answer(ex) for ex in plain]  # same answers

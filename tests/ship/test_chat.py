@@ -105,7 +105,7 @@ def test_an_empty_question_is_not_sent_and_a_failing_model_is_reported():
     box.wait(10)
     assert box.errors == ["base: RuntimeError: out of memory"]
     assert "failed" in box.status.value
-    assert box.history["base"][-1]["role"] == "system", "a failed turn is not kept in the conversation"
+    assert box.history["base"] == [], "a failed turn is not kept in the conversation"
 
 
 def test_needs_at_least_one_model():

@@ -61,5 +61,6 @@ def test_modelfile_has_the_turn_format_system_message_and_stop():
     assert '<|im_start|>{{ .Role }}' in text and "<|im_start|>assistant" in text
     assert 'SYSTEM """You are the support assistant."""' in text
     assert 'PARAMETER stop "<|im_end|>"' in text
+    assert "SYSTEM" not in ollama_modelfile("m.gguf", "<|im_start|>", None), "no system message unless trained with one"
     with pytest.raises(GGUFExportError, match="not ChatML"):
         ollama_modelfile("m.gguf", "[INST] {{ content }} [/INST]", "x")
