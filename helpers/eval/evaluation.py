@@ -1,7 +1,8 @@
 """Evaluation of every model of a run on the test split (notebook 06), and the untrained baselines (notebook 02).
 
 Models, all from one base loaded once:
-* ``base``: the base model, zero-shot, with the dataset's system message;
+* ``base``: the base model, zero-shot, with a one-line system message naming its role (``system_prompt``): the
+  tuned models' examples carry no system message, but the base model was made to see one in every conversation;
 * ``prompted``: the base model with the best prompt a careful practitioner would write (:mod:`.prompting`);
 * ``sft``: base + the fine-tuned adapter (``train/adapter``);
 * ``dpo``: base + the preference-tuned adapter (``dpo/adapter``), when notebook 05 produced one.
@@ -37,10 +38,13 @@ from ..data.catalog import Catalog
 from ..data.fact_check import FactChecker
 from ..model.turns import gpu_turn
 from .metrics import routing_scores
+from ..core.examples import system_prompt
 from .prompting import few_shot, intent_labels, prompted_system
 from .scoring import breakdown, comparison_pairs, headline, main_model, paired_comparisons, routing_rows, score_records
 
 MODELS = ("base", "prompted", "sft", "dpo")
+Prompts = dict[str, tuple[str, list[tuple[str, str]]]]
+"""How each untrained model is asked: model name -> (system message, few-shot (question, answer) pairs)."""
 ADAPTERS = {"sft": "train_adapter", "dpo": "dpo_adapter"}
 """The run artefact holding each tuned model's adapter."""
 ANSWERS_FILE = "answers.jsonl"
@@ -76,11 +80,10 @@ def generation_records(model_name: str, examples: Sequence[dict[str, Any]], resu
             for ex, r in zip(examples, results)]
 
 
-def model_generator(run: RunDir, settings: Settings, prompted: tuple[str, Sequence[tuple[str, str]]],
-                    progress: bool = True) -> GenerateFn:
+def model_generator(run: RunDir, settings: Settings, prompts: Prompts, progress: bool = True) -> GenerateFn:
     """A function generating with any of MODELS, loading the base once and adapters as needed.
 
-    ``prompted`` is the prompted baseline's (system message, few-shot pairs).
+    ``prompts`` says how the untrained models (base, prompted) are asked.
     """
     from ..model.generation import generate_answers, settings_kwargs
     from ..model.loading import load_adapter, load_from_settings, trained_adapter
@@ -91,9 +94,8 @@ def model_generator(run: RunDir, settings: Settings, prompted: tuple[str, Sequen
     def generate(name: str, examples: Sequence[dict[str, Any]]) -> list[Any]:
         """Answers of model ``name``; adapters are attached once and switched, the base runs with them off."""
         kw: dict[str, Any] = {**settings_kwargs(settings.eval), "progress": progress, "desc": name}
-        if name in ("base", "prompted"):
-            if name == "prompted":
-                kw.update(system_prompt=prompted[0], few_shot=prompted[1])
+        if name in prompts:
+            kw.update(system_prompt=prompts[name][0], few_shot=prompts[name][1])
             if state["loaded"]:
                 with state["model"].disable_adapter():
                     return generate_answers(state["model"], tokenizer, examples, **kw)
@@ -110,12 +112,12 @@ def model_generator(run: RunDir, settings: Settings, prompted: tuple[str, Sequen
     return generate
 
 
-def fingerprint(run: RunDir, settings: Settings, name: str, prompted: tuple[str, Sequence[tuple[str, str]]]) -> str:
+def fingerprint(run: RunDir, settings: Settings, name: str, prompts: Prompts) -> str:
     """What an answer of model ``name`` depends on: base model, adapter weights, prompt and generation settings."""
     parts: dict[str, Any] = {"model": settings.model.__dict__,
                              "eval": {k: getattr(settings.eval, k) for k in GENERATION_SETTINGS}}
-    if name == "prompted":
-        parts["prompt"] = [prompted[0], list(prompted[1])]
+    if name in prompts:
+        parts["prompt"] = [prompts[name][0], list(prompts[name][1])]
     if name in ADAPTERS and run.has(ADAPTERS[name]):
         weights = sorted(run.path(ADAPTERS[name]).glob("*.safetensors"))
         parts["adapter"] = [hashlib.sha256(w.read_bytes()).hexdigest() for w in weights]
@@ -257,37 +259,38 @@ def write_evaluation(run: RunDir, evaluation: Evaluation, records: Sequence[dict
 
 def _prepare(run: RunDir, settings: Settings) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Catalog,
                                                        list[str], tuple[str, list[tuple[str, str]]]]:
-    """(test questions to ask, training split, catalog, routing labels, the prompted baseline's prompt)."""
+    """(test questions to ask, training split, catalog, routing labels, how the untrained models are asked)."""
     test = read_jsonl(run.need("test_split"))
     train = read_jsonl(run.need("train_split"))
     catalog = load_catalog(run)
     labels = intent_labels(train, test)
-    prompted = (prompted_system(catalog, labels), few_shot(train, seed=settings.eval.seed))
-    return select_examples(test, settings.eval.max_examples, settings.eval.seed), train, catalog, labels, prompted
+    prompts = {"base": (system_prompt(catalog.vendor), []),
+               "prompted": (prompted_system(catalog, labels), few_shot(train, seed=settings.eval.seed))}
+    return select_examples(test, settings.eval.max_examples, settings.eval.seed), train, catalog, labels, prompts
 
 
 def prompted_baseline(run: RunDir, settings: Settings) -> tuple[str, list[tuple[str, str]]]:
     """The prompted baseline's system message and few-shot (question, answer) pairs for this run."""
-    return _prepare(run, settings)[4]
+    return _prepare(run, settings)[4]["prompted"]
 
 
-def _generator(run: RunDir, settings: Settings, models: Sequence[str], prompted: tuple[str, Any], progress: bool,
+def _generator(run: RunDir, settings: Settings, models: Sequence[str], prompts: Prompts, progress: bool,
                generate: GenerateFn | None) -> GenerateFn:
     """The answers of ``models``: from eval/answers.jsonl where kept, else generated (the model loads only then)."""
     state: dict[str, GenerateFn] = {}
 
     def lazily(name: str, examples: Sequence[dict[str, Any]]) -> list[Any]:
         if "fn" not in state:
-            state["fn"] = generate or model_generator(run, settings, prompted, progress)
+            state["fn"] = generate or model_generator(run, settings, prompts, progress)
         return state["fn"](name, examples)
 
-    return cached_generator(run, lazily, {m: fingerprint(run, settings, m, prompted) for m in models})
+    return cached_generator(run, lazily, {m: fingerprint(run, settings, m, prompts) for m in models})
 
 
 def evaluate_run(run: RunDir, settings: Settings, models: Sequence[str] | None = None, progress: bool = True,
                  generate: GenerateFn | None = None) -> Evaluation:
     """Answer the test questions with each model (reusing kept answers), score, compare, write everything (06)."""
-    examples, train, catalog, labels, prompted = _prepare(run, settings)
+    examples, train, catalog, labels, prompts = _prepare(run, settings)
     models = list(models or available_models(run))
     if generate is None:
         from ..model.loading import trained_adapter
@@ -295,7 +298,7 @@ def evaluate_run(run: RunDir, settings: Settings, models: Sequence[str] | None =
         for name in set(models) & set(ADAPTERS):  # fail before any generation, not after the base model's
             trained_adapter(run, ADAPTERS[name], settings.model.base_model)
     with gpu_turn(settings):  # a workshop: the fit check, then a GPU slot; the models go when the turn ends
-        records = generate_records(examples, models, _generator(run, settings, models, prompted, progress, generate))
+        records = generate_records(examples, models, _generator(run, settings, models, prompts, progress, generate))
     evaluation = summarise(records, FactChecker(catalog), labels, settings, train_counts(train),
                            ratings_summary(run, settings))
     write_evaluation(run, evaluation, records)
@@ -309,10 +312,10 @@ def baseline_report(run: RunDir, settings: Settings, progress: bool = True,
     The answers are kept for notebook 06, which scores them with the tuned models' on the same questions;
     ``eval/baseline.json`` holds this first look. The run's metrics.json is left to notebook 06.
     """
-    examples, train, catalog, labels, prompted = _prepare(run, settings)
+    examples, train, catalog, labels, prompts = _prepare(run, settings)
     models = ["base", "prompted"]
     with gpu_turn(settings):  # a workshop: the fit check, then a GPU slot; the model goes when the turn ends
-        records = generate_records(examples, models, _generator(run, settings, models, prompted, progress, generate))
+        records = generate_records(examples, models, _generator(run, settings, models, prompts, progress, generate))
     evaluation = summarise(records, FactChecker(catalog), labels, settings, train_counts(train))
     write_json(run.eval / "baseline.json", {"split": "test", "models": evaluation.models,
                                             "comparisons": evaluation.comparisons.to_dict("records")})

@@ -280,9 +280,11 @@ def test_kept_answers_are_reused_when_only_the_reading_of_them_changes(tmp_path:
     from helpers.eval.evaluation import fingerprint
 
     run = open_run("cache", tmp_path)
-    prompted = ("system", [])
-    key = fingerprint(run, load_settings("ci"), "base", prompted)
+    prompts = {"base": ("role", []), "prompted": ("system", [])}
+    key = fingerprint(run, load_settings("ci"), "base", prompts)
     for reading in ({"eval.interval_method": "exact"}, {"eval.bootstrap_samples": 50}, {"eval.seed": 1},
                     {"eval.max_examples": 5}):
-        assert fingerprint(run, load_settings("ci", reading), "base", prompted) == key, reading
-    assert fingerprint(run, load_settings("ci", {"eval.max_new_tokens": 7}), "base", prompted) != key
+        assert fingerprint(run, load_settings("ci", reading), "base", prompts) == key, reading
+    assert fingerprint(run, load_settings("ci", {"eval.max_new_tokens": 7}), "base", prompts) != key
+    assert fingerprint(run, load_settings("ci"), "base", {**prompts, "base": ("another role", [])}) != key, \
+        "answers of the base asked another way are not reused"
