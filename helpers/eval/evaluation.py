@@ -32,13 +32,12 @@ import pandas as pd
 
 from ..core import record
 from ..core.config import Settings
-from ..core.examples import prompt_messages, question, reference_answer
+from ..core.examples import prompt_messages, question, reference_answer, system_prompt
 from ..core.runs import RunDir, read_jsonl, write_json, write_jsonl
 from ..data.catalog import Catalog
 from ..data.fact_check import FactChecker
 from ..model.turns import gpu_turn
 from .metrics import routing_scores
-from ..core.examples import system_prompt
 from .prompting import few_shot, intent_labels, prompted_system
 from .scoring import breakdown, comparison_pairs, headline, main_model, paired_comparisons, routing_rows, score_records
 
@@ -258,7 +257,7 @@ def write_evaluation(run: RunDir, evaluation: Evaluation, records: Sequence[dict
 
 
 def _prepare(run: RunDir, settings: Settings) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Catalog,
-                                                       list[str], tuple[str, list[tuple[str, str]]]]:
+                                                       list[str], Prompts]:
     """(test questions to ask, training split, catalog, routing labels, how the untrained models are asked)."""
     test = read_jsonl(run.need("test_split"))
     train = read_jsonl(run.need("train_split"))

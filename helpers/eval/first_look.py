@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from ..core.examples import system_prompt
 from ..data.catalog import Catalog
 from ..data.fact_check import FactChecker
 from ..model.generation import generate_answers
@@ -30,7 +31,9 @@ def first_look(model: Any, tokenizer: Any, catalog: Catalog, n: int = 6, seed: i
     """The base model's answers to catalog questions, each with the true value and its outcome."""
     questions = catalog_questions(catalog, n, seed)
     examples = [{"messages": [{"role": "user", "content": q["question"]}]} for q in questions]
-    answers = generate_answers(model, tokenizer, examples, max_new_tokens=max_new_tokens, progress=False)
+    # asked as notebook 06 asks the base model: with the one-line role sentence (it was trained with a system turn)
+    answers = generate_answers(model, tokenizer, examples, system_prompt=system_prompt(catalog.vendor),
+                               max_new_tokens=max_new_tokens, progress=False)
     checker = FactChecker(catalog)
     return [{"question": q["question"], "catalog says": catalog.format_value(q["field"], q["truth"]),
              "model answered": a.answer, "outcome": classify(a.answer, q["code"], [q["field"]], checker).outcome}
