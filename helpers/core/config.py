@@ -301,10 +301,16 @@ PROFILES: dict[str, dict[str, Any]] = {
 # One validation pass per pass over the data instead of two (6 instead of 11 in 240 steps): each took 7.7 s (24
 # examples, 1,857 tokens, a 137 GFLOPS host), so training is about 40 s shorter. The default seed then trained to
 # another model than with two (0.87 / 0.02 after DPO instead of 0.90 / 0.02; every learning target met in both; README).
+# DPO at learning rate 2e-5 instead of 5e-5: seed 4's DPO at 5e-5 (margin 2.95 on its 11 held-out pairs) rewrote one
+# product's code in its answers ("The Quartz Flex (VX-AD-2890)" for VX-AD-2120; 14 of the 57 pairs were about it,
+# their rejected answers repeating "2120"): 4 of the 26 validation product questions contradicted the catalog (SFT 0)
+# and 6 of 79 test questions, against an allowance of 4. At 2e-5, from the same SFT adapter and pairs: held-out
+# preference accuracy 0.55 -> 1.00 as at 5e-5 (margin 1.08), no validation contradiction (README).
 PROFILES["cpu-full"] = {**PROFILES["cpu-demo"],
                         "data": {**PROFILES["cpu-demo"]["data"], "code_only_train": 0.34, "answer_form": "code_name",
                                  "phrasings": {**PROFILES["cpu-demo"]["data"]["phrasings"], "train": 6}},
-                        "train": {**PROFILES["cpu-demo"]["train"], "max_steps": 240, "evals_per_epoch": 1}}
+                        "train": {**PROFILES["cpu-demo"]["train"], "max_steps": 240, "evals_per_epoch": 1},
+                        "dpo": {**PROFILES["cpu-demo"]["dpo"], "learning_rate": 2e-5}}
 
 _GROUPS = {f.name: f.type for f in dataclasses.fields(Settings) if f.name != "profile"}
 
