@@ -153,7 +153,7 @@ def _tickets(source_dir: Path, catalog: Catalog, settings: DataSettings, funnel:
             if g.status != "ok":
                 removals.add("ticket", t.id, "grounding", "reviewed answer still contradicts the catalog")
                 continue
-        ex = ticket_example(catalog, catalog.get(g.code), r["message"], g.answer, g.fields)
+        ex = ticket_example(catalog, catalog.get(g.code), r["message"], g.answer, g.fields, settings.answer_form)
         ex["id"] = _example_id(t.id)
         final.append(ex)
     funnel.step("ground in catalog", "ticket", n, removals.count("ticket", "grounding"))

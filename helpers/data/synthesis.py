@@ -12,7 +12,7 @@ import random
 from typing import Any
 
 from ..core.examples import ROUTING_INSTRUCTION, routing_answer
-from .catalog import Catalog, Product
+from .catalog import LABEL_FORMS, Catalog, Product
 from .splits import seeded_key
 
 ROLES = ("train", "val", "feedback", "test")
@@ -103,11 +103,24 @@ def catalog_examples(catalog: Catalog, counts: dict[str, float], seed: int, code
     return examples, roles
 
 
+def introduced_as(reply: str, product: Product, form: str) -> str:
+    """``reply`` with the product introduced in ``form`` wherever it names it in another of ``LABEL_FORMS``.
+
+    Support agents write 'Quartz Flex (VX-AD-2120)'; under answer_form 'code_name' every catalog answer says
+    'VX-AD-2120 (Quartz Flex)', and the tuned model wrote the other product's name before the code in the
+    agents' form (README). Other mentions (the name or code alone, 'it') are left as the agent wrote them.
+    """
+    for other in LABEL_FORMS:
+        if other != form:
+            reply = reply.replace(product.labelled(other), product.labelled(form))
+    return reply
+
+
 def ticket_example(catalog: Catalog, product: Product, question: str, reply: str,
-                   fields: dict[str, Any]) -> dict[str, Any]:
-    """A product_qa example from a cleaned, grounded support exchange."""
+                   fields: dict[str, Any], form: str = "name_code") -> dict[str, Any]:
+    """A product_qa example from a cleaned, grounded support exchange, its reply introducing the product in ``form``."""
     ex = qa_example(catalog, product, next(iter(fields)), question, "ticket", "ticket")
-    ex["messages"][-1]["content"] = reply  # the assistant's turn
+    ex["messages"][-1]["content"] = introduced_as(reply, product, form)  # the assistant's turn
     ex["meta"]["fields"] = dict(fields)
     return ex
 

@@ -300,3 +300,16 @@ def test_six_training_wordings_stay_apart_from_the_held_out_ones(tmp_path: Path)
     held_out = {ex["meta"]["phrasing"] for s in SPLITS if s != "train" for ex in result.splits[s]
                 if ex["meta"]["source"] == "catalog"}
     assert held_out and not held_out & {f"{f}:{w}" for (_, f), ws in wordings.items() for w in ws}
+
+
+def test_ticket_replies_introduce_the_product_in_the_profiles_answer_form(tmp_path: Path) -> None:
+    """cpu-full answers 'CODE (Name)': the agents' 'Name (CODE)' replies are rewritten to it, in every split."""
+    result = curate(SAMPLE, tmp_path / "data", load_settings("cpu-full").data)
+    catalog = Catalog.load(SAMPLE / "catalog.json")
+    tickets = [ex for s in SPLITS for ex in result.splits[s] if ex["meta"]["source"] == "ticket"]
+    named = Counter()
+    for ex in tickets:
+        product = catalog.get(ex["meta"]["product"])
+        assert product.labelled("name_code") not in reference_answer(ex), reference_answer(ex)
+        named[product.labelled("code_name") in reference_answer(ex)] += 1
+    assert named[True] > 50, named  # most agents' replies name the product in full, now code first

@@ -32,3 +32,17 @@ def test_code_only_train_asks_more_training_questions_by_code_and_leaves_the_hel
     changed = [boosted[i] for i in train if boosted[i] != plain[i]]
     assert changed and _code_only_share(catalog, changed) == 1.0
     assert [reference_answer(ex) for ex in boosted] == [reference_answer(ex) for ex in plain]  # same answers
+
+
+def test_a_ticket_reply_keeps_its_words_and_introduces_the_product_in_the_answer_form(repo: Path):
+    """Only the product's full 'Name (CODE)' / 'CODE (Name)' mention changes; the agent's wording stays."""
+    from helpers.data.synthesis import ticket_example
+
+    catalog = Catalog.load(repo / "data_samples" / "voltaris" / "catalog.json")
+    product = catalog.products[0]
+    reply = f"Sure! The {product.name} ({product.code}) ships today; the {product.name} alone is {product.code}."
+    fields = {next(iter(product.facts)): next(iter(product.facts.values()))}
+    code_first = ticket_example(catalog, product, "Q?", reply, fields, "code_name")
+    assert reference_answer(code_first) == (f"Sure! The {product.code} ({product.name}) ships today; "
+                                            f"the {product.name} alone is {product.code}.")
+    assert reference_answer(ticket_example(catalog, product, "Q?", reference_answer(code_first), fields)) == reply
