@@ -107,7 +107,7 @@ def introduced_as(reply: str, product: Product, form: str) -> str:
     """``reply`` with the product introduced in ``form`` wherever it names it in another of ``LABEL_FORMS``.
 
     Support agents write 'Quartz Flex (VX-AD-2120)'; under answer_form 'code_name' every catalog answer says
-    'VX-AD-2120 (Quartz Flex)', and the tuned model wrote the other product's name before the code in the
+    'VX-AD-2120 (Quartz Flex)', and the tuned model wrote another product's name before the code in the
     agents' form (README). Other mentions (the name or code alone, 'it') are left as the agent wrote them.
     """
     for other in LABEL_FORMS:
