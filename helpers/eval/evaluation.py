@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..core import record
 from ..core.config import Settings
-from ..core.examples import prompt_messages, question, reference_answer, system_prompt
+from ..core.examples import prompt_messages, question, reference_answer, routing_answer, system_prompt
 from ..core.runs import RunDir, read_jsonl, write_json, write_jsonl
 from ..data.catalog import Catalog
 from ..data.fact_check import FactChecker
@@ -334,8 +334,8 @@ def constrained_routing(run: RunDir, settings: Settings, evaluation: Evaluation,
         lm, tokenizer = load_from_settings(settings.model)
         if model in ADAPTERS:
             lm = load_adapter(lm, trained_adapter(run, ADAPTERS[model], settings.model.base_model))
-        results = generate_constrained(lm, tokenizer, examples, [f"Intent: {label}" for label in evaluation.labels],
-                                       batch_size=settings.eval.batch_size)
+        replies = [routing_answer(label) for label in evaluation.labels]
+        results = generate_constrained(lm, tokenizer, examples, replies, batch_size=settings.eval.batch_size)
     constrained = predicted_intents([r.answer for r in results], evaluation.labels)
     rows = []
     for name, predicted in (("free text", free.predicted_intent.tolist()), ("constrained", constrained)):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from helpers.core.examples import ROUTING_INSTRUCTION, routing_answer
 from helpers.model.constrained import generate_constrained, reply_trie
 
 
@@ -25,12 +26,12 @@ def test_answers_are_allowed_replies_in_order_and_do_not_depend_on_the_batching(
     from helpers.model.loading import load_model, load_tokenizer
 
     tokenizer, model = load_tokenizer(), load_model(for_generation=True)
-    route = "Route this support ticket to an intent:\n"
     tickets = ["I want a refund", "can you please change the delivery address of my order to my office", "cancel it",
                "where is my parcel, it was due on Monday and nothing has arrived", "invoice"]
-    examples = [{"task": "routing", "messages": [{"role": "user", "content": route + t}]} for t in tickets]
-    replies = [f"Intent: {label}" for label in ("get_refund", "change_shipping_address", "cancel_order",
-                                                "track_order", "get_invoice")]
+    examples = [{"task": "routing", "messages": [{"role": "user", "content": ROUTING_INSTRUCTION + t}]}
+                for t in tickets]
+    replies = [routing_answer(label)
+               for label in ("get_refund", "change_shipping_address", "cancel_order", "track_order", "get_invoice")]
     batched = generate_constrained(model, tokenizer, examples, replies, batch_size=2)
     alone = generate_constrained(model, tokenizer, examples, replies, batch_size=1)
     assert [r.answer for r in batched] == [r.answer for r in alone]

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from helpers.core.config import load_settings
+from helpers.core.examples import ROUTING_INSTRUCTION
 from helpers.model.generation import (answer_batches, batch_inputs, chat_messages, end_of_turn_ids, generate_answers,
                                       settings_kwargs, shared_prefix_length)
 
@@ -39,9 +40,9 @@ def test_task_caps_shorten_only_their_task_and_keep_greedy_answers():
 
     tokenizer, model = load_tokenizer(), load_model(for_generation=True)
     examples = [{"task": task, "messages": [{"role": "user", "content": text}]} for task, text in (
-        ("routing", "Route this support ticket to an intent:\nI want my money back for order 12"),
+        ("routing", ROUTING_INSTRUCTION + "I want my money back for order 12"),
         ("product_qa", "Tell me about USB-C cables, in detail."),
-        ("routing", "Route this support ticket to an intent:\nwhere is my parcel"))]
+        ("routing", ROUTING_INSTRUCTION + "where is my parcel"))]
     kw = {"batch_size": 1, "max_new_tokens": 24, "progress": False}  # one per batch: padding cannot differ
     full = generate_answers(model, tokenizer, examples, **kw)
     capped = generate_answers(model, tokenizer, examples, task_max_new_tokens={"routing": 6}, **kw)
@@ -73,11 +74,10 @@ def test_cached_prefix_gives_the_answers_of_plain_one_at_a_time_generation():
 
     tokenizer, model = load_tokenizer(), load_model(for_generation=True)
     catalog = Catalog.load(Path(__file__).resolve().parents[2] / "data_samples" / "voltaris" / "catalog.json")
-    route = "Route this support ticket to an intent:\n"
     shots = [("What is the warranty of the Argent One (VX-CB-1260)?",
               "The Argent One (VX-CB-1260) has a 1-year warranty."),
-             (route + "where is my order", "Intent: track_order")]
-    examples = [{"task": "routing", "messages": [{"role": "user", "content": route + t}]}
+             (ROUTING_INSTRUCTION + "where is my order", "Intent: track_order")]
+    examples = [{"task": "routing", "messages": [{"role": "user", "content": ROUTING_INSTRUCTION + t}]}
                 for t in ("I want a refund", "can you change my delivery address to my office please", "cancel it")]
     system = prompted_system(catalog, ["refund", "change_shipping_address", "cancel_order"])
     kw = {"max_new_tokens": 12, "system_prompt": system, "few_shot": shots, "progress": False}
