@@ -96,6 +96,8 @@ class DataSettings:
     answer_form: str = _f("name_code", choices=("name_code", "code_name"),
                           doc="how every answer introduces its product: 'Name (CODE)' or 'CODE (Name)' (code first: "
                               "a code-only question's code is copied, then its product's name is one step away)")
+    noun_questions: int = _f(0, "nonneg", doc="per fact, this many more training questions 'Product: <word>?' naming "
+                                              "the field by another of the schema's words for it (nouns)")
     routing_per_intent: int = _f(40, "positive", doc="at most this many Bitext routing examples per intent")
     max_products: int = _f(0, "nonneg", doc="teach only this many catalog products, taken in turn from each "
                                             "category (0 = all); CPU profiles teach a slice they can learn in minutes")
@@ -306,8 +308,14 @@ PROFILES: dict[str, dict[str, Any]] = {
 # their rejected answers repeating "2120"): 4 of the 26 validation product questions contradicted the catalog (SFT 0)
 # and 6 of 79 test questions, against an allowance of 4. At 2e-5, from the same SFT adapter and pairs: held-out
 # preference accuracy 0.55 -> 1.00 as at 5e-5 (margin 1.08), no validation contradiction (README).
+# Each fact is also asked 'Product: <word>?' with two more of the words the schema gives for its field
+# (data.noun_questions 2; 40 training examples, the held-out splits unchanged): catalog questions call a field by its
+# label only, so 'wattage' was a word of tickets about the two 60 W products, and seed 1's model answered the 100 W
+# charger's wattage with 60 in 3 of its 5 contradictions after DPO (2 of 4 after SFT). With them: 3 after SFT and 3 after DPO, none
+# of them a wattage (README).
 PROFILES["cpu-full"] = {**PROFILES["cpu-demo"],
                         "data": {**PROFILES["cpu-demo"]["data"], "code_only_train": 0.34, "answer_form": "code_name",
+                                 "noun_questions": 2,
                                  "phrasings": {**PROFILES["cpu-demo"]["data"]["phrasings"], "train": 6}},
                         "train": {**PROFILES["cpu-demo"]["train"], "max_steps": 240, "evals_per_epoch": 1},
                         "dpo": {**PROFILES["cpu-demo"]["dpo"], "learning_rate": 2e-5}}

@@ -38,7 +38,7 @@ from .review import decide, kept_by_review, load_decisions, redaction_key, revie
 from .scope import narrow, scope_products
 from .sources import Loaded, Quarantined, load_bitext, load_tickets
 from .splits import SPLITS, assign_by_group, content_hash, leakage_report
-from .synthesis import catalog_examples, routing_example, ticket_example
+from .synthesis import catalog_examples, noun_examples, routing_example, ticket_example
 
 
 BITEXT_SAMPLE = SAMPLES_DIR / "bitext" / "intents_sample.csv"
@@ -228,6 +228,16 @@ def _split(examples: list[dict], roles: dict[str, str], settings: DataSettings, 
     return splits
 
 
+def _training_only(splits: dict[str, list[dict]], extra: list[dict], threshold: float) -> dict[str, int]:
+    """Add ``extra`` to the training split, except those near-duplicate of a held-out question; the two counts."""
+    held_out = [question(ex) for s in SPLITS if s != "train" for ex in splits[s]]
+    clusters = near_duplicate_clusters(held_out + [question(ex) for ex in extra], threshold)
+    taken = set(clusters[:len(held_out)])
+    kept = [ex for ex, c in zip(extra, clusters[len(held_out):]) if c not in taken]
+    splits["train"] += kept
+    return {"kept": len(kept), "near_duplicates_dropped": len(extra) - len(kept)}
+
+
 def _fit_budget(splits: dict[str, list[dict]], scope: list[str], settings: DataSettings, funnel: Funnel,
                 removals: _Removals) -> dict[str, list[dict]]:
     """Narrow the splits to the profile's products and routing cap (a no-op with the defaults)."""
@@ -277,6 +287,8 @@ def curate(source_dir: str | Path, out_dir: str | Path, settings: DataSettings, 
     splits = _split(tickets + qa + routing, roles, settings, funnel, removals)
     scope = scope_products(catalog, settings.max_products)
     splits = _fit_budget(splits, scope, settings, funnel, removals)
+    nouns = _training_only(splits, noun_examples(catalog, scope, settings.noun_questions, settings.seed,
+                                                 settings.answer_form), settings.near_dup_threshold)
     figures: dict[str, Figure] = {"funnel": funnel_figure(funnel)}
     kept = [ex for s in SPLITS for ex in splits[s]]
     card: dict[str, Any] = {"name": name or out_dir.parent.name, "source_dir": str(source_dir),
@@ -292,6 +304,7 @@ def curate(source_dir: str | Path, out_dir: str | Path, settings: DataSettings, 
                                                     for f in flagged)),
                             "scope": {"products": scope if settings.max_products else "all",
                                       "routing_train_per_intent": settings.routing_train_per_intent or "all"},
+                            "noun_questions": nouns,
                             "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__}}
     card["reconciliation"]["ticket"]["reconciles"] &= all(f["reconciles"] for f in card["files"])
     if tokenizer is not None:

@@ -103,6 +103,34 @@ def catalog_examples(catalog: Catalog, counts: dict[str, float], seed: int, code
     return examples, roles
 
 
+def field_nouns(catalog: Catalog, field: str, n: int, seed: int, key: str) -> list[str]:
+    """``n`` of the words the schema gives for a field besides its label, drawn by the seed."""
+    spec = catalog.fields[field]
+    others = sorted({w for w in spec.nouns if w.lower() != spec.label.lower()},
+                    key=lambda w: hash_draw(seed, f"noun:{key}:{w}"))
+    return others[:n]
+
+
+def noun_examples(catalog: Catalog, codes: list[str], n: int, seed: int,
+                  answer_form: str = "name_code") -> list[dict[str, Any]]:
+    """Training questions 'Product: <word>?' naming each fact's field by ``n`` of its other words (the schema's nouns).
+
+    Catalog questions call a field by its label only ('power rating'); customers also write 'wattage', a word the
+    training data otherwise shows only in tickets about some products. These pair every such word with every
+    product's value.
+    """
+    out = []
+    for product in (catalog.get(code) for code in codes):
+        for field in product.facts:
+            for noun in field_nouns(catalog, field, n, seed, f"{product.code}:{field}"):
+                forms = [product.label, product.name, product.code]
+                label = forms[int(hash_draw(seed, f"noun-label:{product.code}:{field}:{noun}") * len(forms))]
+                ex = qa_example(catalog, product, field, f"{label}: {noun}?", f"{field}:noun", "catalog", answer_form)
+                ex["id"] = f"qn-{product.code}-{field}-{len(out):03d}"
+                out.append(ex)
+    return out
+
+
 def introduced_as(reply: str, product: Product, form: str) -> str:
     """``reply`` with the product introduced in ``form`` wherever it names it in another of ``LABEL_FORMS``.
 

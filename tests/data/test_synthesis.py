@@ -46,3 +46,25 @@ def test_a_ticket_reply_keeps_its_words_and_introduces_the_product_in_the_answer
     assert reference_answer(code_first) == (f"Sure! The {product.code} ({product.name}) ships today; "
                                             f"the {product.name} alone is {product.code}.")
     assert reference_answer(ticket_example(catalog, product, "Q?", reference_answer(code_first), fields)) == reply
+
+
+def test_noun_questions_name_each_field_by_other_schema_words_and_train_only(repo: Path, tmp_path: Path) -> None:
+    """Each fact gets its questions 'Product: <word>?' in training; the held-out splits stay exactly as without them."""
+    from helpers.core.config import load_settings
+    from helpers.data.pipeline import curate
+
+    source = repo / "data_samples" / "hearthline"  # another vendor's schema and words
+    plain = curate(source, tmp_path / "plain", load_settings("cpu-full", {"data.noun_questions": 0}).data)
+    more = curate(source, tmp_path / "more", load_settings("cpu-full", {"data.noun_questions": 2}).data)
+    for split in ("val", "feedback", "test"):
+        assert more.card["splits"][split]["sha256"] == plain.card["splits"][split]["sha256"]
+    added = [ex for ex in more.splits["train"] if ex["meta"]["phrasing"].endswith(":noun")]
+    catalog = Catalog.load(source / "catalog.json")
+    facts = {(ex["meta"]["product"], f) for ex in plain.splits["test"] if ex["meta"]["source"] == "catalog"
+             for f in ex["meta"]["fields"]}
+    assert more.card["noun_questions"] == {"kept": len(added), "near_duplicates_dropped": 0} and added
+    for ex in added:
+        field = next(iter(ex["meta"]["fields"]))
+        word = question(ex).rsplit(": ", 1)[1].rstrip("?")
+        assert word in catalog.fields[field].nouns and word != catalog.fields[field].label
+    assert set(more.card["leakage"].values()) == {0}
