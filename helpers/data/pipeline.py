@@ -41,6 +41,8 @@ from .splits import SPLITS, assign_by_group, content_hash, leakage_report
 from .synthesis import catalog_examples, noun_examples, routing_example, ticket_example
 
 
+NOUN_SOURCE = "catalog words"
+"""The funnel's name for the training questions asking a field by the schema's other words (``noun_examples``)."""
 BITEXT_SAMPLE = SAMPLES_DIR / "bitext" / "intents_sample.csv"
 """The committed sample of Bitext intent utterances (the routing task's source by default)."""
 
@@ -228,14 +230,19 @@ def _split(examples: list[dict], roles: dict[str, str], settings: DataSettings, 
     return splits
 
 
-def _training_only(splits: dict[str, list[dict]], extra: list[dict], threshold: float) -> dict[str, int]:
-    """Add ``extra`` to the training split, except those near-duplicate of a held-out question; the two counts."""
+def _training_only(splits: dict[str, list[dict]], extra: list[dict], source: str, threshold: float, funnel: Funnel,
+                   removals: _Removals) -> int:
+    """Add ``extra`` to the training split, except those near-duplicate of a held-out question (removed with that
+    reason, the funnel's ``source`` row counting both); how many were added."""
     held_out = [question(ex) for s in SPLITS if s != "train" for ex in splits[s]]
     clusters = near_duplicate_clusters(held_out + [question(ex) for ex in extra], threshold)
     taken = set(clusters[:len(held_out)])
-    kept = [ex for ex, c in zip(extra, clusters[len(held_out):]) if c not in taken]
-    splits["train"] += kept
-    return {"kept": len(kept), "near_duplicates_dropped": len(extra) - len(kept)}
+    for ex, c in zip(extra, clusters[len(held_out):]):
+        if c in taken:
+            removals.add(source, ex["id"], "split", "near-duplicate of a held-out question")
+        else:
+            splits["train"].append(ex)
+    return funnel.step("synthesize, for training only", source, len(extra), removals.count(source, "split"))
 
 
 def _fit_budget(splits: dict[str, list[dict]], scope: list[str], settings: DataSettings, funnel: Funnel,
@@ -287,8 +294,10 @@ def curate(source_dir: str | Path, out_dir: str | Path, settings: DataSettings, 
     splits = _split(tickets + qa + routing, roles, settings, funnel, removals)
     scope = scope_products(catalog, settings.max_products)
     splits = _fit_budget(splits, scope, settings, funnel, removals)
-    nouns = _training_only(splits, noun_examples(catalog, scope, settings.noun_questions, settings.seed,
-                                                 settings.answer_form), settings.near_dup_threshold)
+    if settings.noun_questions:
+        _training_only(splits, noun_examples(catalog, scope, settings.noun_questions, settings.seed,
+                                             settings.answer_form), NOUN_SOURCE, settings.near_dup_threshold,
+                       funnel, removals)
     figures: dict[str, Figure] = {"funnel": funnel_figure(funnel)}
     kept = [ex for s in SPLITS for ex in splits[s]]
     card: dict[str, Any] = {"name": name or out_dir.parent.name, "source_dir": str(source_dir),
@@ -304,7 +313,6 @@ def curate(source_dir: str | Path, out_dir: str | Path, settings: DataSettings, 
                                                     for f in flagged)),
                             "scope": {"products": scope if settings.max_products else "all",
                                       "routing_train_per_intent": settings.routing_train_per_intent or "all"},
-                            "noun_questions": nouns,
                             "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__}}
     card["reconciliation"]["ticket"]["reconciles"] &= all(f["reconciles"] for f in card["files"])
     if tokenizer is not None:

@@ -315,3 +315,21 @@ def test_ticket_replies_introduce_the_product_in_the_profiles_answer_form(tmp_pa
         assert product.labelled("name_code") not in reference_answer(ex), reference_answer(ex)
         named[product.labelled("code_name") in reference_answer(ex)] += 1
     assert named[True] > 50, named  # most agents' replies name the product in full, now code first
+
+
+def test_a_training_only_question_that_repeats_a_held_out_one_is_removed_with_its_reason() -> None:
+    """Questions added after the split never reach training when they near-duplicate a held-out question."""
+    from helpers.data.card import Funnel
+    from helpers.data.pipeline import _Removals, _training_only
+
+    def ex(i: str, text: str) -> dict:
+        return {"id": i, "messages": [{"role": "user", "content": text}, {"role": "assistant", "content": "A."}]}
+
+    splits = {"train": [], "val": [], "feedback": [], "test": [ex("t", "Argent One: cord length?")]}
+    funnel, removals = Funnel(), _Removals()
+    added = _training_only(splits, [ex("a", "Argent One: cord length?"), ex("b", "Argent One: price?")], "words",
+                           0.8, funnel, removals)
+    assert added == 1 and [e["id"] for e in splits["train"]] == ["b"]
+    assert removals.rows == [{"source": "words", "id": "a", "stage": "split",
+                              "reason": "near-duplicate of a held-out question"}]
+    assert funnel.reconcile()["words"]["reconciles"]

@@ -62,7 +62,9 @@ def test_noun_questions_name_each_field_by_other_schema_words_and_train_only(rep
     catalog = Catalog.load(source / "catalog.json")
     facts = {(ex["meta"]["product"], f) for ex in plain.splits["test"] if ex["meta"]["source"] == "catalog"
              for f in ex["meta"]["fields"]}
-    assert more.card["noun_questions"] == {"kept": len(added), "near_duplicates_dropped": 0} and added
+    from helpers.data.pipeline import NOUN_SOURCE
+    assert added and more.card["reconciliation"][NOUN_SOURCE] == {
+        "read": len(added), "quarantined": 0, "removed": 0, "kept": len(added), "chained": True, "reconciles": True}
     for ex in added:
         field = next(iter(ex["meta"]["fields"]))
         word = question(ex).rsplit(": ", 1)[1].rstrip("?")
