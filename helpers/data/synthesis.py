@@ -116,8 +116,8 @@ def noun_examples(catalog: Catalog, codes: list[str], n: int, seed: int,
     """Training questions 'Product: <word>?' naming each fact's field by ``n`` of its other words (the schema's nouns).
 
     Catalog questions call a field by its label only ('power rating'); customers also write 'wattage', a word the
-    training data otherwise shows only in tickets about some products. These pair every such word with every
-    product's value.
+    training data otherwise shows only in tickets about some products. Each fact gets its own draw of ``n`` words,
+    whichever products' tickets use them.
     """
     out = []
     for product in (catalog.get(code) for code in codes):
