@@ -311,8 +311,8 @@ PROFILES: dict[str, dict[str, Any]] = {
 # Each fact is also asked 'Product: <word>?' with two more of the words the schema gives for its field
 # (data.noun_questions 2; 40 training examples, the held-out splits unchanged): catalog questions call a field by its
 # label only, so 'wattage' was a word of tickets about the two 60 W products, and seed 1's model answered the 100 W
-# charger's wattage with 60 in 3 of its 5 contradictions after DPO (2 of 4 after SFT). With them: 3 after SFT and 3 after DPO, none
-# of them a wattage (README).
+# charger's wattage with 60 in 3 of its 5 contradictions after DPO (2 of 4 after SFT). With them: 3 after SFT and 3
+# after DPO, none of them a wattage (README).
 PROFILES["cpu-full"] = {**PROFILES["cpu-demo"],
                         "data": {**PROFILES["cpu-demo"]["data"], "code_only_train": 0.34, "answer_form": "code_name",
                                  "noun_questions": 2,

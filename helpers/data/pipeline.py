@@ -37,7 +37,7 @@ from .quality import languages, quality_reason
 from .review import decide, kept_by_review, load_decisions, redaction_key, reviewed_text
 from .scope import narrow, scope_products
 from .sources import Loaded, Quarantined, load_bitext, load_tickets
-from .splits import SPLITS, assign_by_group, content_hash, leakage_report
+from .splits import SPLITS, assign_by_group, content_hash, leakage_report, near_duplicate_of
 from .synthesis import catalog_examples, noun_examples, routing_example, ticket_example
 
 
@@ -233,12 +233,10 @@ def _split(examples: list[dict], roles: dict[str, str], settings: DataSettings, 
 def _training_only(splits: dict[str, list[dict]], extra: list[dict], source: str, threshold: float, funnel: Funnel,
                    removals: _Removals) -> int:
     """Add ``extra`` to the training split, except those near-duplicate of a held-out question (removed with that
-    reason, the funnel's ``source`` row counting both); how many were added."""
+    reason, by the rule of the leakage report; the funnel's ``source`` row counts both); how many were added."""
     held_out = [question(ex) for s in SPLITS if s != "train" for ex in splits[s]]
-    clusters = near_duplicate_clusters(held_out + [question(ex) for ex in extra], threshold)
-    taken = set(clusters[:len(held_out)])
-    for ex, c in zip(extra, clusters[len(held_out):]):
-        if c in taken:
+    for ex, repeats in zip(extra, near_duplicate_of(held_out, [question(ex) for ex in extra], threshold)):
+        if repeats:
             removals.add(source, ex["id"], "split", "near-duplicate of a held-out question")
         else:
             splits["train"].append(ex)

@@ -61,19 +61,24 @@ def content_hash(examples: list[dict[str, Any]]) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-def near_duplicates(texts_a: list[str], texts_b: list[str], threshold: float) -> int:
-    """How many texts of ``texts_b`` have a MinHash Jaccard of at least ``threshold`` with some text of ``texts_a``."""
+def near_duplicate_of(texts_a: list[str], texts_b: list[str], threshold: float) -> list[bool]:
+    """For each text of ``texts_b``: has it a MinHash Jaccard of at least ``threshold`` with some text of ``texts_a``?"""
     from datasketch import MinHashLSH
 
     from .dedup import NUM_PERM
 
     if not texts_a or not texts_b:
-        return 0
+        return [False] * len(texts_b)
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     hashes_a = minhashes(texts_a)
     for i, mh in enumerate(hashes_a):
         lsh.insert(i, mh)
-    return sum(any(hashes_a[j].jaccard(mh) >= threshold for j in lsh.query(mh)) for mh in minhashes(texts_b))
+    return [any(hashes_a[j].jaccard(mh) >= threshold for j in lsh.query(mh)) for mh in minhashes(texts_b)]
+
+
+def near_duplicates(texts_a: list[str], texts_b: list[str], threshold: float) -> int:
+    """How many texts of ``texts_b`` have a MinHash Jaccard of at least ``threshold`` with some text of ``texts_a``."""
+    return sum(near_duplicate_of(texts_a, texts_b, threshold))
 
 
 def leakage_report(splits: dict[str, list[dict[str, Any]]], threshold: float) -> dict[str, int]:

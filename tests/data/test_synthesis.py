@@ -60,8 +60,6 @@ def test_noun_questions_name_each_field_by_other_schema_words_and_train_only(rep
         assert more.card["splits"][split]["sha256"] == plain.card["splits"][split]["sha256"]
     added = [ex for ex in more.splits["train"] if ex["meta"]["phrasing"].endswith(":noun")]
     catalog = Catalog.load(source / "catalog.json")
-    facts = {(ex["meta"]["product"], f) for ex in plain.splits["test"] if ex["meta"]["source"] == "catalog"
-             for f in ex["meta"]["fields"]}
     from helpers.data.pipeline import NOUN_SOURCE
     assert added and more.card["reconciliation"][NOUN_SOURCE] == {
         "read": len(added), "quarantined": 0, "removed": 0, "kept": len(added), "chained": True, "reconciles": True}
